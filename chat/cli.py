@@ -1,0 +1,210 @@
+"""`peelqa`: one console script. Plain text for people, `--json` lines for machines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from indexer import __version__
+from indexer.errors import PeelqaError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        # One line, not usage plus error.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 50:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 50, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="peelqa", description="Answer questions about police inspection reports with "
+                     "verbatim, cited quotes.")
+    parser.add_argument("--version", action="version", version=f"peelqa {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("index", help="build or update the index from the seed reports")
+    p.add_argument("--seeds", type=Path, help="folder of .txt/.md reports (default: seeds/ or $PEELQA_SEEDS_DIR)")
+    p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
+    p.add_argument("--model", help="embedding model: a name in models/ or a path (default: all-MiniLM-L6-v2)")
+    p.add_argument("--full", action="store_true", help="re-embed every file, changed or not")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    p = sub.add_parser("ask", help="answer a question with quotes from the reports")
+    p.add_argument("question", help='the question, or "-" to read one question per line from stdin')
+    p.add_argument("--top-k", type=_positive, default=5, help="number of quotes (1-50, default 5)")
+    p.add_argument("--json", action="store_true", help="one JSON object per question per line")
+    p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
+
+    p = sub.add_parser("eval", help="measure retrieval on a file of labelled questions")
+    p.add_argument("file", type=Path, help="JSON lines: {question, gold: [...], answerable}")
+    p.add_argument("--json", action="store_true", help="print metrics as one JSON object")
+    p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
+    p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid", help="retrieval to measure")
+    p.add_argument("--calibrate", action="store_true",
+                   help="also find the refusal threshold that best separates the file's questions")
+    p.add_argument("--write", action="store_true", help="with --calibrate: save it to models/models.json")
+    p.add_argument("--verbose", action="store_true", help="one line per question")
+    return parser
+
+
+def _progress_bar():
+    """A rich progress bar on a terminal; silent otherwise (logs and pipes stay clean)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   transient=True)
+    task = bar.add_task("embedding", total=None)
+
+    def update(done: int, total: int, message: str) -> None:
+        bar.update(task, completed=done, total=total, description=message)
+
+    return bar, update
+
+
+def cmd_index(args) -> int:
+    from indexer.build import build_index
+
+    bar, update = _progress_bar()
+    if bar:
+        with bar:
+            summary = build_index(args.seeds, args.index_dir, args.model, args.full, update)
+    else:
+        summary = build_index(args.seeds, args.index_dir, args.model, args.full, None)
+    for file, reason in summary.skipped.items():
+        print(f"peelqa: skipped {file}: {reason}", file=sys.stderr)
+    for note in summary.notes:
+        print(f"peelqa: {note}", file=sys.stderr)
+    print(json.dumps(summary.to_dict()) if args.json else summary.line())
+    return 0
+
+
+def _open_qa(index_dir: Path | None):
+    from .qa import QA
+
+    bar, update = _progress_bar()
+
+    def say(message: str) -> None:
+        print(f"peelqa: {message}", file=sys.stderr)
+
+    if bar:
+        with bar:
+            return QA.open(index_dir, build_if_missing=True, on_build=say, progress=update)
+    return QA.open(index_dir, build_if_missing=True, on_build=say)
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        return
+    from .answer import NOT_COVERED, render_plain, segments
+
+    if not sys.stdout.isatty():
+        # Pipes and files get plain text with the key sentence(s) in **…**, one quote per line.
+        print(render_plain(answer) + "\n", flush=True)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    # soft_wrap: never insert line breaks into a quote; the terminal wraps long lines itself.
+    console = Console(highlight=False, soft_wrap=True)
+    if not answer.quotes:
+        console.print("No passages match.")
+    elif not answer.answered:
+        console.print(NOT_COVERED, style="bold")
+    for q in answer.quotes:
+        console.print()
+        console.print(Text(f"[{q.rank}] {q.passage.citation}", style="cyan"),
+                      Text(f"(score {q.score:.2f})", style="dim"))
+        body = Text("“")
+        for piece, hot in segments(q.passage.text, q.highlights):
+            body.append(piece, style="bold yellow" if hot else None)
+        body.append("”")
+        console.print(body)
+
+
+def cmd_ask(args) -> int:
+    from .qa import check_question
+
+    if args.question != "-":
+        check_question(args.question)
+    qa = _open_qa(args.index_dir)
+    if args.question != "-":
+        _print_answer(qa.ask(args.question, args.top_k), args.json)
+        return 0
+    status = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            _print_answer(qa.ask(line, args.top_k), args.json)
+        except PeelqaError as exc:
+            print(f"peelqa: error: {exc}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import best_threshold, evaluate, load_questions, save_threshold
+    from .qa import QA
+    from .search import Scoring
+
+    questions = load_questions(args.file)
+    qa = QA.open(args.index_dir, scoring=Scoring(mode=args.mode))
+    began = time.perf_counter()
+    metrics, rows = evaluate(qa.searcher, questions, qa.threshold)
+    seconds = time.perf_counter() - began
+    out = {"file": str(args.file), "mode": args.mode, "threshold": qa.threshold, **metrics.to_dict(),
+           "seconds": round(seconds, 2)}
+    if args.calibrate:
+        out["calibrated_threshold"] = best_threshold([(r["evidence"], r["answerable"]) for r in rows])
+        if args.write:
+            path = save_threshold(qa.searcher.embedder.name, args.mode, out["calibrated_threshold"], args.file.name)
+            out["written_to"] = str(path)
+    if args.json:
+        print(json.dumps({**out, "questions": rows} if args.verbose else out))
+        return 0
+    if args.verbose:
+        for r in rows:
+            print(f"{r['id'] or '':6} rank={r['rank'] or '-':<2} evidence={r['evidence']:.3f} "
+                  f"{'refused ' if r['refused'] else 'answered'} {'' if r['answerable'] else '(unanswerable)'} "
+                  f"{r['question']}")
+    print(f"{args.file} · mode {args.mode} · threshold {qa.threshold}")
+    print(metrics.text())
+    if args.calibrate:
+        print(f"calibrated threshold   {out['calibrated_threshold']}" +
+              (f" (written to {out['written_to']})" if args.write else " (not saved; add --write)"))
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except PeelqaError as exc:
+        print(f"peelqa: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("peelqa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

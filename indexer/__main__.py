@@ -1,0 +1,5 @@
+import sys
+
+from chat.cli import main
+
+sys.exit(main(["index", *sys.argv[1:]]))

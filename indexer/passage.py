@@ -1,0 +1,72 @@
+"""The passage: the unit that is embedded, retrieved and quoted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .text import fold
+
+SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A verbatim span of a source file, with everything needed to cite it.
+
+    `start`/`end` are character offsets into the decoded source file (read with `newline=""`, so CRLF
+    survives), and `source[start:end] == text` always holds. `sentences` are `(start, end)` offsets
+    within `text`.
+    """
+
+    id: str
+    document: str
+    title: str
+    section: tuple[str, ...]
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    kind: str = "paragraph"
+    pillar: str | None = None
+    force: str | None = None
+    year: int | None = None
+    sentences: tuple[tuple[int, int], ...] = field(default=())
+
+    @property
+    def section_label(self) -> str:
+        return SEPARATOR.join(self.section)
+
+    @property
+    def citation(self) -> str:
+        parts = [self.title]
+        if self.pillar:
+            parts.append(self.pillar)
+        parts.extend(self.section)
+        parts.append(f"para {self.paragraph}")
+        return SEPARATOR.join(parts)
+
+    @property
+    def embed_text(self) -> str:
+        """What the model sees: the section heading gives context the paragraph itself often omits."""
+        if not self.section:
+            return fold(self.text)
+        return fold(f"{' - '.join(self.section)}: {self.text}")
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[s:e] for s, e in self.sentences] or [self.text]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["section"] = list(self.section)
+        d["sentences"] = [list(s) for s in self.sentences]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Passage:
+        return cls(
+            **{
+                **d,
+                "section": tuple(d.get("section", ())),
+                "sentences": tuple(tuple(s) for s in d.get("sentences", ())),
+            }
+        )

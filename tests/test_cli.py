@@ -1,0 +1,121 @@
+"""The CLI's contract: JSON shape, exit codes, one-line errors. Uses the real model."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from chat.cli import main
+from tests.conftest import ROOT, SEED
+
+pytestmark = pytest.mark.model
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_json_contract(capsys, seed_index):
+    code, out, err = run(capsys, "ask", "Is Cleveland good at investigating crime?", "--json",
+                         "--index-dir", str(seed_index))
+    assert code == 0, err
+    (line,) = out.splitlines()
+    answer = json.loads(line)
+    assert set(answer) == {"question", "answered", "results"}
+    assert answer["question"] == "Is Cleveland good at investigating crime?" and answer["answered"] is True
+    assert [r["rank"] for r in answer["results"]] == [1, 2, 3, 4, 5]
+    top = answer["results"][0]
+    assert top["text"].startswith("Cleveland Police is good at investigating crime")
+    assert top["citation"] == ("Cleveland PEEL 2016 › Effectiveness › How effective is the force at investigating "
+                               "crime and reducing re-offending? › para 3")
+    assert top["paragraph"] == 3 and top["document"] == SEED.name and top["title"] == "Cleveland PEEL 2016"
+    source = SEED.read_text(encoding="utf-8")
+    scores = [r["score"] for r in answer["results"]]
+    assert scores == sorted(scores, reverse=True)
+    for r in answer["results"]:
+        assert source[r["start"]:r["end"]] == r["text"]
+        assert r["highlights"] and all(0 <= s < e <= len(r["text"]) for s, e in r["highlights"])
+    s, e = top["highlights"][0]
+    assert top["text"][s:e] == "Cleveland Police is good at investigating crime."
+
+
+def test_ask_top_k_and_not_covered(capsys, seed_index):
+    code, out, _ = run(capsys, "ask", "Who won the football match on Saturday?", "--json", "--top-k", "2",
+                       "--index-dir", str(seed_index))
+    answer = json.loads(out)
+    assert code == 0 and answer["answered"] is False and len(answer["results"]) == 2
+
+
+def test_ask_plain_text_for_people(capsys, seed_index):
+    code, out, _ = run(capsys, "ask", "Is there a children's hub?", "--index-dir", str(seed_index))
+    assert code == 0
+    assert "[1] Cleveland PEEL 2016 › Effectiveness ›" in out and "para 8" in out
+    assert "it has established its first children’s hub" in out
+
+
+def test_ask_stdin_answers_each_line(capsys, seed_index, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Is there a children's hub?\n\nWhat is the annual budget?\n"))
+    code, out, _ = run(capsys, "ask", "-", "--json", "--top-k", "1", "--index-dir", str(seed_index))
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert code == 0 and [x["question"] for x in lines] == ["Is there a children's hub?", "What is the annual budget?"]
+    assert [x["answered"] for x in lines] == [True, False]
+
+
+def test_bad_input_is_one_line_and_nonzero(capsys):
+    for argv, message in ((["ask", "   "], "the question is empty"),
+                          (["eval", "/nonexistent/questions.jsonl"], "cannot read questions file")):
+        code, out, err = run(capsys, *argv)
+        assert code == 1 and out == ""
+        assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
+
+
+def test_bad_top_k_exits_2_with_one_line(capsys):
+    for value, message in (("0", "must be from 1 to 50"), ("many", "expected a whole number")):
+        with pytest.raises(SystemExit) as e:
+            main(["ask", "x", "--top-k", value])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_index_reports_bad_files_and_empty_folder(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "index", "--seeds", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "i"))
+    assert code == 1 and err.strip().startswith("peelqa: error: no .txt or .md reports in")
+    assert len(err.strip().splitlines()) == 1
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds / SEED.name)
+    (seeds / "bad.txt").write_bytes(b"\xff\xfe broken")
+    code, out, err = run(capsys, "index", "--seeds", str(seeds), "--index-dir", str(tmp_path / "i"))
+    assert code == 0
+    assert "peelqa: skipped bad.txt: not UTF-8 text (byte 0xff at offset 0)" in err
+    assert out.startswith("indexed 1 document, 22 passages (22 re-embedded)")
+
+
+def test_eval_prints_metrics(capsys, seed_index):
+    code, out, _ = run(capsys, "eval", str(ROOT / "tests" / "data" / "dev_questions.jsonl"), "--json",
+                       "--index-dir", str(seed_index))
+    m = json.loads(out)
+    assert code == 0
+    assert {"hit_at_1", "hit_at_3", "hit_at_5", "mrr_at_5", "unanswerable_refused", "answerable_refused"} <= set(m)
+    assert m["answerable"] == 20 and m["unanswerable"] == 4
+
+
+def test_console_script_builds_index_on_first_question(tmp_path):
+    """A new user's first question just works: no index yet, `ask` builds one and says so."""
+    env = {**os.environ, "PEELQA_INDEX_DIR": str(tmp_path / "fresh-index"), "PEELQA_SEEDS_DIR": str(ROOT / "seeds")}
+    exe = shutil.which("peelqa") or pytest.fail("peelqa console script not installed")
+    proc = subprocess.run([exe, "ask", "Is Cleveland good at investigating crime?", "--json"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "no index at" in proc.stderr and "building it" in proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["results"][0]["text"].startswith("Cleveland Police is good at investigating crime")
+    assert (tmp_path / "fresh-index" / "manifest.json").exists()

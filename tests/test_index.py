@@ -1,0 +1,211 @@
+import json
+
+import numpy as np
+import pytest
+
+from chat.search import Searcher
+from indexer.build import build_index
+from indexer.errors import IndexCorruptError, IndexModelMismatchError, IndexNotFoundError, SeedsError
+from indexer.store import MANIFEST, read_index
+from tests.conftest import FakeEmbedder
+
+FOUR = (
+    "Tiny PEEL 2020\nEffectiveness\nIs the force good?\n"
+    "The force is good at catching burglars.\n"
+    "Officers patrol the harbour at night.\n"
+    "Areas for improvement\n- The force should answer emergency calls faster.\n"
+    "- Training records must be kept up to date.\n"
+)
+
+
+@pytest.fixture
+def four(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "tiny.txt").write_text(FOUR, encoding="utf-8")
+    return seeds
+
+
+def test_build_and_load_round_trip(four, tmp_path, fake_embedder):
+    summary = build_index(four, tmp_path / "index", embedder=fake_embedder)
+    assert (summary.documents, summary.passages, summary.embedded) == (1, 4, 4)
+    data = read_index(tmp_path / "index")
+    assert [p.paragraph for p in data.passages] == [1, 2, 3, 4]
+    m = data.manifest
+    assert m["format"] == "peelqa-index" and m["passages"] == 4
+    assert m["model"] == {"name": "fake", "path": "", "sha256": fake_embedder.sha256, "dimension": 64,
+                          "max_tokens": 40}
+    (doc,) = m["documents"]
+    assert doc["file"] == "tiny.txt" and doc["passages"] == 4 and len(doc["sha256"]) == 64
+    assert doc["title"] == "Tiny PEEL 2020" and doc["force"] == "Tiny" and doc["year"] == 2020
+    assert {"built_at", "package_version"} <= set(m)
+    source = (four / "tiny.txt").read_text(encoding="utf-8")
+    assert all(source[p.start:p.end] == p.text for p in data.passages)
+
+
+def test_faiss_matches_brute_force_numpy(four, tmp_path, fake_embedder):
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    data = read_index(tmp_path / "index")
+    vectors = fake_embedder.encode([p.embed_text for p in data.passages])
+    np.testing.assert_allclose(data.passage_vectors(), vectors, atol=1e-6)
+    q = fake_embedder.encode(["harbour night patrol"])[0]
+    sims, ids = data.vectors.search(q[None, :], 4)
+    brute = vectors @ q
+    assert list(ids[0]) == list(np.argsort(-brute, kind="stable"))
+    np.testing.assert_allclose(sims[0], np.sort(brute)[::-1], atol=1e-6)
+
+
+def test_search_ranks_the_matching_passage_first(four, tmp_path, fake_embedder):
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
+    hits = searcher.search("Who patrols the harbour at night?", top_k=2)
+    assert hits[0].passage.text == "Officers patrol the harbour at night."
+    assert hits[0].score >= hits[1].score
+    only_bullets = searcher.search("harbour", top_k=5, where=lambda p: p.kind == "bullet")
+    assert {h.passage.kind for h in only_bullets} == {"bullet"} and len(only_bullets) == 2
+
+
+def test_missing_and_corrupt_index_errors(tmp_path, four, fake_embedder):
+    with pytest.raises(IndexNotFoundError, match="no index at") as e:
+        read_index(tmp_path / "nothing")
+    assert e.value.fix == "peelqa index"
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    (tmp_path / "index" / MANIFEST).write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="cannot read") as e:
+        read_index(tmp_path / "index")
+    assert e.value.fix == "peelqa index --full"
+
+
+def test_manifest_count_mismatch_is_corrupt(tmp_path, four, fake_embedder):
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    path = tmp_path / "index" / MANIFEST
+    m = json.loads(path.read_text())
+    m["passages"] = 99
+    path.write_text(json.dumps(m))
+    with pytest.raises(IndexCorruptError, match="4 passages but the manifest says 99"):
+        read_index(tmp_path / "index")
+    m["passages"], m["format_version"] = 4, 999
+    path.write_text(json.dumps(m))
+    with pytest.raises(IndexCorruptError, match="format version 999"):
+        read_index(tmp_path / "index")
+
+
+def test_truncated_vectors_are_detected(tmp_path, four, fake_embedder):
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    (tmp_path / "index" / "passages.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexCorruptError, match="damaged"):
+        read_index(tmp_path / "index")
+
+
+def test_wrong_model_is_refused(tmp_path, four, fake_embedder):
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    other = FakeEmbedder(name="other")
+    with pytest.raises(IndexModelMismatchError, match="built with model 'fake', not 'other'") as e:
+        Searcher.open(tmp_path / "index", embedder=other)
+    assert e.value.fix == "peelqa index --full --model other"
+
+
+def test_failed_rebuild_leaves_old_index_loadable(tmp_path, four, fake_embedder):
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    before = read_index(tmp_path / "index").manifest["built_at"]
+    (four / "new.md").write_text("# New\n\nSomething new to embed.\n", encoding="utf-8")
+
+    class Boom(FakeEmbedder):
+        def encode(self, texts):
+            if self.calls >= 1:
+                raise RuntimeError("power cut mid-build")
+            return super().encode(texts)
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        build_index(four, tmp_path / "index", embedder=Boom(), full=True)
+    data = read_index(tmp_path / "index")
+    assert data.manifest["built_at"] == before and len(data.passages) == 4
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".index")]
+    assert leftovers == []
+
+
+def test_failure_while_writing_leaves_old_index(tmp_path, four, fake_embedder, monkeypatch):
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    (four / "tiny.txt").write_text(FOUR + "One more paragraph.\n", encoding="utf-8")
+    import indexer.store as store
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.np, "save", broken)
+    with pytest.raises(OSError, match="disk full"):
+        build_index(four, tmp_path / "index", embedder=fake_embedder)
+    monkeypatch.undo()
+    assert len(read_index(tmp_path / "index").passages) == 4
+
+
+def test_incremental_rebuild_reembeds_only_changed_files(tmp_path, four, fake_embedder):
+    (four / "second.md").write_text("# Second\n\nAlpha paragraph.\n\nBeta paragraph.\n", encoding="utf-8")
+    first = build_index(four, tmp_path / "index", embedder=fake_embedder)
+    assert first.embedded == 6
+    counting = FakeEmbedder()
+    again = build_index(four, tmp_path / "index", embedder=counting)
+    assert again.embedded == 0 and counting.texts_seen == 0
+    (four / "second.md").write_text("# Second\n\nAlpha paragraph changed.\n", encoding="utf-8")
+    changed = build_index(four, tmp_path / "index", embedder=counting)
+    assert changed.embedded == 1 and changed.passages == 5
+    data = read_index(tmp_path / "index")
+    fresh = FakeEmbedder().encode([p.embed_text for p in data.passages])
+    np.testing.assert_allclose(data.passage_vectors(), fresh, atol=1e-6)
+    full = build_index(four, tmp_path / "index", embedder=counting, full=True)
+    assert full.embedded == 5
+
+
+def test_deleted_file_passages_are_dropped(tmp_path, four, fake_embedder):
+    (four / "gone.md").write_text("# Gone\n\nThis file will be deleted.\n", encoding="utf-8")
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    (four / "gone.md").unlink()
+    summary = build_index(four, tmp_path / "index", embedder=fake_embedder)
+    assert summary.removed == ["gone.md"] and summary.embedded == 0
+    data = read_index(tmp_path / "index")
+    assert {p.document for p in data.passages} == {"tiny.txt"}
+    assert [d["file"] for d in data.manifest["documents"]] == ["tiny.txt"]
+
+
+def test_unreadable_file_is_named_and_others_still_index(tmp_path, four, fake_embedder):
+    (four / "latin1.txt").write_bytes("caf\xe9 report".encode("latin-1"))
+    (four / "empty.md").write_text("\n\n", encoding="utf-8")
+    summary = build_index(four, tmp_path / "index", embedder=fake_embedder)
+    assert summary.documents == 1 and summary.passages == 4
+    assert summary.skipped == {"empty.md": "no text to index",
+                               "latin1.txt": "not UTF-8 text (byte 0xe9 at offset 3)"}
+
+
+def test_empty_or_missing_seeds_folder(tmp_path, fake_embedder):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SeedsError, match="no .txt or .md reports"):
+        build_index(tmp_path / "empty", tmp_path / "index", embedder=fake_embedder)
+    with pytest.raises(SeedsError, match="does not exist"):
+        build_index(tmp_path / "missing", tmp_path / "index", embedder=fake_embedder)
+    assert not (tmp_path / "index").exists()
+
+
+def test_refuses_to_replace_a_folder_that_is_not_an_index(tmp_path, four, fake_embedder):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.docx").write_text("years of work")
+    from indexer.errors import PeelqaError
+
+    with pytest.raises(PeelqaError, match="is not a peelqa index"):
+        build_index(four, precious, embedder=fake_embedder)
+    assert (precious / "thesis.docx").read_text() == "years of work"
+
+
+def test_long_paragraph_is_split_into_pieces_citing_one_paragraph(tmp_path, fake_embedder):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    long = " ".join(f"Sentence number {i} talks about topic {i}." for i in range(12))
+    (seeds / "long.md").write_text(f"# Long\n\n{long}\n", encoding="utf-8")
+    build_index(seeds, tmp_path / "index", embedder=fake_embedder)
+    data = read_index(tmp_path / "index")
+    assert len(data.passages) > 1
+    assert {p.paragraph for p in data.passages} == {1}
+    assert [p.id for p in data.passages][:2] == ["long.md#p1.1", "long.md#p1.2"]
+    source = (seeds / "long.md").read_text(encoding="utf-8")
+    assert all(source[p.start:p.end] == p.text for p in data.passages)
+    assert all(fake_embedder.count_tokens(p.embed_text) <= 40 for p in data.passages)
