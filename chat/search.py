@@ -19,6 +19,16 @@ from indexer.passage import Passage
 from indexer.store import IndexData, default_index_dir, read_index
 from indexer.text import fold
 
+from .intent import (
+    asks_for_grade,
+    asks_for_improvement,
+    asks_for_quantity,
+    correct_spelling,
+    has_quantity,
+    is_grade_passage,
+    is_improvement_passage,
+)
+
 MODES = ("hybrid", "dense", "bm25")
 # Word-to-word cosines (all-MiniLM-L6-v2): "cops"~"police" 0.93, "kids"~"children" 0.88, "guns"~"firearms"
 # 0.87, while unrelated pairs ("budget"~"projects", "football"~"teams") stay near 0.5-0.6.
@@ -31,9 +41,16 @@ class Scoring:
     """How scores are combined; the defaults are the measured best (see docs/quality.md)."""
 
     mode: str = "hybrid"
+    fusion: str = "weighted"  # "weighted" (measured best) or "rrf" (reciprocal rank fusion, k=60)
     sentence_weight: float = 0.5  # dense = (1 - w) * passage cosine + w * best sentence cosine
     lexical_weight: float = 0.3  # hybrid = dense + w * bm25 / best bm25
-    coverage_weight: float = 1.0  # evidence = best dense + w * share of question terms found in the reports
+    coverage_weight: float = 1.6  # evidence = best dense + w * share of question terms found in the reports
+    # Keyword queries ("kids hub", "firearms") have low cosines with whole paragraphs; when their one or two
+    # words are in the reports, coverage counts for more.
+    short_query_bonus: float = 0.55
+    structure_weight: float = 0.15  # bonus for grade / "Areas for improvement" passages when asked for
+    spelling: bool = True  # repair words the reports lack to a close spelling they have
+    quantity_penalty: float = 1.5  # a "how many / how much" question whose passages hold no number: a veto
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,12 @@ class Retrieval:
     hits: list[Hit]
     evidence: float  # how well the reports cover the question; compared with the refusal threshold
     coverage: float  # share of the question's content words that occur in the indexed reports
+
+
+def _reciprocal_rank(scores: np.ndarray, k: int = 60) -> np.ndarray:
+    ranks = np.empty(len(scores))
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    return 1.0 / (k + ranks)
 
 
 def embedder_for(manifest: dict) -> Embedder:
@@ -76,6 +99,8 @@ class Searcher:
         self.data = data
         self.embedder = embedder
         self.scoring = scoring or Scoring()
+        self._grade = np.array([is_grade_passage(p) for p in data.passages], dtype=np.float32)
+        self._improve = np.array([is_improvement_passage(p) for p in data.passages], dtype=np.float32)
 
     @classmethod
     def open(cls, index_dir: Path | None = None, embedder: Embedder | None = None,
@@ -92,7 +117,7 @@ class Searcher:
     def passages(self) -> list[Passage]:
         return self.data.passages
 
-    def _dense(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _dense(self, q: np.ndarray, sentence_weight: float) -> tuple[np.ndarray, np.ndarray]:
         """(blended dense score per passage, cosine per sentence)."""
         n = self.data.vectors.ntotal
         passage_cos = np.zeros(n, dtype=np.float32)
@@ -100,7 +125,7 @@ class Searcher:
         passage_cos[ids[0]] = sims[0]
         sentence_cos = self.data.sentence_vectors @ q
         best_sentence = np.maximum.reduceat(sentence_cos, self.data.sentence_rows[:-1])
-        w = self.scoring.sentence_weight
+        w = sentence_weight
         return (1 - w) * passage_cos + w * best_sentence, sentence_cos
 
     def retrieve(
@@ -120,6 +145,8 @@ class Searcher:
         """
         scoring = scoring or self.scoring
         n = len(self.data.passages)
+        if scoring.spelling:
+            question = correct_spelling(question, self.data.words, self._misspelt)
         words = list(dict.fromkeys(content_words(question)))
         unknown = [w for w in words if not self.data.lexical.knows(w)]
         vectors = self.embedder.encode([fold(question), *unknown]).astype(np.float32)
@@ -127,7 +154,7 @@ class Searcher:
         coverage = self._coverage(len(words), vectors[1:])
         if n == 0 or top_k <= 0:
             return Retrieval(question, [], 0.0, coverage)
-        dense, sentence_cos = self._dense(q)
+        dense, sentence_cos = self._dense(q, scoring.sentence_weight)
         lexical = self.data.lexical.scores(question)
         mask = np.array([where(p) for p in self.data.passages]) if where else np.ones(n, dtype=bool)
         if not mask.any():
@@ -138,8 +165,13 @@ class Searcher:
             fused = dense
         elif scoring.mode == "bm25":
             fused = lexical_norm
+        elif scoring.fusion == "rrf":
+            fused = _reciprocal_rank(dense) + _reciprocal_rank(lexical)
         else:
             fused = dense + scoring.lexical_weight * lexical_norm
+        if scoring.mode != "bm25" and scoring.structure_weight:
+            fused = fused + scoring.structure_weight * (
+                asks_for_grade(question) * self._grade + asks_for_improvement(question) * self._improve)
         fused = np.where(mask, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[: min(top_k, int(mask.sum()))]
         rows = self.data.sentence_rows
@@ -149,9 +181,18 @@ class Searcher:
         ]
         if scoring.mode == "bm25":
             evidence = coverage
+        elif scoring.mode == "dense":
+            evidence = float(dense[mask].max())
         else:
-            evidence = float(dense[mask].max()) + scoring.coverage_weight * coverage
+            weight = scoring.coverage_weight + scoring.short_query_bonus * (len(words) <= 2)
+            evidence = float(dense[mask].max()) + weight * coverage
+        if asks_for_quantity(question) and not any(has_quantity(h.passage.text) for h in hits):
+            evidence -= scoring.quantity_penalty
         return Retrieval(question, hits, evidence, coverage)
+
+    def _misspelt(self, word: str) -> bool:
+        """A word the reports lack and the model's vocabulary lacks too (so not an everyday word)."""
+        return not self.data.lexical.knows(word) and self.embedder.count_tokens(word) > 3
 
     def _coverage(self, n_words: int, unknown_vectors: np.ndarray) -> float:
         """Share of the question's content words the reports contain: a word they lack counts in part

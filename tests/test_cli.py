@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -111,7 +112,9 @@ def test_eval_prints_metrics(capsys, seed_index):
 def test_console_script_builds_index_on_first_question(tmp_path):
     """A new user's first question just works: no index yet, `ask` builds one and says so."""
     env = {**os.environ, "PEELQA_INDEX_DIR": str(tmp_path / "fresh-index"), "PEELQA_SEEDS_DIR": str(ROOT / "seeds")}
-    exe = shutil.which("peelqa") or pytest.fail("peelqa console script not installed")
+    # The venv's bin folder need not be on PATH (make test runs .venv/bin/python -m pytest).
+    exe = Path(sys.executable).with_name("peelqa")
+    assert exe.exists(), "peelqa console script not installed"
     proc = subprocess.run([exe, "ask", "Is Cleveland good at investigating crime?", "--json"], env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

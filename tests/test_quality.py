@@ -28,3 +28,12 @@ def test_dev_refusals(dev):
     metrics, rows = dev
     assert metrics.unanswerable_refused == metrics.unanswerable == 4, [r for r in rows if not r["answerable"]]
     assert metrics.answerable_refused == 0, [r for r in rows if r["answerable"] and r["refused"]]
+
+
+def test_own_question_set_floor(qa):
+    from tests.conftest import ROOT
+
+    metrics, rows = evaluate(qa.searcher, load_questions(ROOT / "tests" / "data" / "questions.jsonl"), qa.threshold)
+    assert metrics.answerable >= 60 and metrics.unanswerable >= 10
+    assert metrics.hit_at_3 >= 0.95, [(r["id"], r["rank"]) for r in rows if r["answerable"] and (r["rank"] or 9) > 3]
+    assert metrics.refusal_accuracy >= 0.85

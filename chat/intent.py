@@ -1,0 +1,89 @@
+"""Report structure as a retrieval signal: what kind of passage a question asks for, and typo repair.
+
+Inspection reports state a grade in fixed words ("Cleveland Police is good at ...", "requires improvement")
+and list what must change under "Areas for improvement". A question about a grade or about what to improve
+is steered to those passages. Pure functions over strings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from indexer.passage import Passage
+from indexer.text import fold
+
+_GRADE_SENTENCE = re.compile(
+    r"\b(?:is|are|was|were)\s+(?:generally\s+)?(?:good|outstanding|inadequate|effective)\s+(?:at|in)\b"
+    r"|\brequires?\s+improvement\b",
+    re.IGNORECASE,
+)
+_GRADE_QUESTION = re.compile(
+    r"\b(?:grade[ds]?|grading|rated|rating|judged?|judgement|verdict|overall|how\s+(?:good|bad)|any\s+good)\b",
+    re.IGNORECASE,
+)
+_IMPROVE_SECTION = re.compile(r"areas? for improvement|recommendations?|causes? of concern", re.IGNORECASE)
+_IMPROVE_QUESTION = re.compile(
+    r"\b(?:improv\w*|should|must|need(?:s|ed)?\s+to|recommend\w*|fix|better|weak\w*|failing|wrong|"
+    r"action\s+plan|to\s*do|change)\b",
+    re.IGNORECASE,
+)
+
+
+def is_grade_passage(p: Passage) -> bool:
+    first = p.text[slice(*p.sentences[0])] if p.sentences else p.text
+    return bool(_GRADE_SENTENCE.search(first))
+
+
+def is_improvement_passage(p: Passage) -> bool:
+    return any(_IMPROVE_SECTION.search(s) for s in p.section)
+
+
+def asks_for_grade(question: str) -> bool:
+    return bool(_GRADE_QUESTION.search(fold(question)))
+
+
+def asks_for_improvement(question: str) -> bool:
+    return bool(_IMPROVE_QUESTION.search(fold(question)))
+
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+_QUANTITY_QUESTION = re.compile(
+    r"\bhow\s+many\b|\bnumber\s+of\b|\b(?:figures?|statistics?|stats|percentage|budget|costs?|spend|spent)\b"
+    r"|\bhow\s+much\s+(?:money|does|do|did|is|was)\b|£", re.IGNORECASE)
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# A count, amount or rate; years ("2016") and days of a date ("1 May 2017") are not quantities.
+_QUANTITY = re.compile(
+    rf"£\s?\d|\d\s?%|\bper\s?cent\b|\b(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?\b(?!\s+(?:{_MONTHS})\b)"
+    r"|\b(?:hundred|thousand|million|billion)\b",
+    re.IGNORECASE)
+
+
+def asks_for_quantity(question: str) -> bool:
+    return bool(_QUANTITY_QUESTION.search(fold(question)))
+
+
+def has_quantity(text: str) -> bool:
+    return bool(_QUANTITY.search(text))
+
+
+def correct_spelling(question: str, vocabulary: list[str], misspelt, min_length: int = 5, cutoff: float = 0.84) -> str:
+    """Replace misspelt words with a close spelling the reports use ("investigatons" → "investigations").
+
+    Args:
+        question: the user's words.
+        vocabulary: the reports' distinct lower-case words.
+        misspelt: `misspelt(word)` is True for a word worth correcting (one neither the reports nor
+            everyday English use; "weather" must not become "whether").
+        min_length: shorter words are left alone; too many short words are one letter from another.
+        cutoff: difflib similarity a replacement must reach.
+    """
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        lower = word.lower()
+        if len(lower) < min_length or lower.isdigit() or not misspelt(lower):
+            return word
+        close = difflib.get_close_matches(lower, vocabulary, n=1, cutoff=cutoff)
+        return close[0] if close else word
+
+    return _WORD.sub(fix, question)

@@ -1,0 +1,47 @@
+from chat.intent import (
+    asks_for_grade,
+    asks_for_improvement,
+    asks_for_quantity,
+    correct_spelling,
+    has_quantity,
+    is_grade_passage,
+    is_improvement_passage,
+)
+from indexer.passage import Passage
+
+
+def p(text, section=("Q?",), sentences=None):
+    return Passage(id="x", document="x", title="T", section=section, paragraph=1, start=0, end=len(text), text=text,
+                   sentences=sentences or ((0, len(text)),))
+
+
+def test_grade_and_improvement_passages():
+    assert is_grade_passage(p("Cleveland Police is good at investigating crime."))
+    assert is_grade_passage(p("Cleveland Police requires improvement in the way it responds."))
+    assert not is_grade_passage(p("The force has made considerable improvements."))
+    assert is_improvement_passage(p("The force should act.", section=("Q?", "Areas for improvement")))
+    assert not is_improvement_passage(p("The force should act."))
+
+
+def test_question_intents():
+    assert asks_for_grade("what grade did they get for vulnerability")
+    assert asks_for_grade("are the cops any good")
+    assert not asks_for_grade("How well does the force reduce re-offending?")
+    assert asks_for_improvement("what needs to improve")
+    assert not asks_for_improvement("kids hub")
+    assert asks_for_quantity("how many officers are there") and asks_for_quantity("annual budget")
+    assert not asks_for_quantity("how much progress has the force made")
+
+
+def test_has_quantity_ignores_years_and_dates():
+    assert not has_quantity("by 1 May 2017 the force should produce a plan, as in 2016")
+    assert has_quantity("12% of crimes") and has_quantity("£3 million") and has_quantity("1,200 officers")
+
+
+def test_correct_spelling_only_fixes_unknown_words():
+    vocab = ["investigations", "improvement", "whether", "children"]
+    misspelt = {"investigatons", "improvment"}.__contains__
+    assert correct_spelling("how good r they at investigatons", vocab, misspelt) == "how good r they at investigations"
+    assert correct_spelling("areas for improvment", vocab, misspelt) == "areas for improvement"
+    assert correct_spelling("what is the weather", vocab, misspelt) == "what is the weather"
+    assert correct_spelling("", vocab, misspelt) == ""
