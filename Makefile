@@ -1,10 +1,12 @@
 # Quick start: `make run` (install, index the seed, open the chat) and `make test`.
+HOST ?= 127.0.0.1
+PORT ?= 7860
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index ask lint bench clean
+.PHONY: run test index ask lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,12 +18,17 @@ index: $(STAMP)
 	$(BIN)/peelqa index
 
 run: index
-	$(BIN)/peelqa ask "Is Cleveland good at investigating crime?"
+	$(BIN)/peelqa serve --host $(HOST) --port $(PORT)
 
 ask: $(STAMP)
 	$(BIN)/peelqa ask "$(Q)"
 
-test: $(STAMP)
+# Browser tests drive Debian's Chromium; install it when missing (never `playwright install`).
+chromium:
+	@test -x /usr/bin/chromium || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -29,6 +36,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/api_latency.py
 
 clean:
 	rm -rf $(VENV) index .pytest_cache

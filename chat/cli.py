@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also find the refusal threshold that best separates the file's questions")
     p.add_argument("--write", action="store_true", help="with --calibrate: save it to models/models.json")
     p.add_argument("--verbose", action="store_true", help="one line per question")
+
+    p = sub.add_parser("serve", help="open the chat in the browser (Gradio)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
     return parser
 
 
@@ -190,7 +195,19 @@ def cmd_eval(args) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
+def cmd_serve(args) -> int:
+    from .app import serve
+
+    if not 1 <= args.port <= 65535:
+        raise PeelqaError(f"port must be from 1 to 65535, not {args.port}")
+    try:
+        serve(args.index_dir, args.host, args.port)
+    except OSError as exc:
+        raise PeelqaError(f"cannot listen on {args.host}:{args.port}: {exc}", fix="pass --port N") from exc
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -147,6 +147,9 @@ class SentenceTransformerEmbedder:
         # One thread: with a busy neighbour process, two threads made a query ~30x slower here.
         torch.set_num_threads(1)
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in a CLI and in logs
 
         try:
             self._model = SentenceTransformer(str(spec.path), device="cpu", local_files_only=True)

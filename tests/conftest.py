@@ -80,3 +80,25 @@ def qa(seed_index, real_embedder):
     from chat.search import Searcher
 
     return QA(Searcher.open(seed_index, embedder=real_embedder))
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory, seed_index, real_embedder):
+    """The chat app on a free local port, over its own copy of the seeds and the index (rebuilds mutate them)."""
+    from chat.app import CSS, build_app
+    from chat.qa import QA
+    from chat.search import Searcher
+    from chat.service import ChatService
+
+    folder = tmp_path_factory.mktemp("app")
+    seeds = folder / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds / SEED.name)
+    shutil.copytree(seed_index, folder / "index")
+    service = ChatService(folder / "index", seeds, qa=QA(Searcher.open(folder / "index", embedder=real_embedder)))
+    demo = build_app(service)
+    demo.queue()
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_port=None, server_name="127.0.0.1", quiet=True,
+                            share=False, ssr_mode=False, css=CSS)
+    yield service, url
+    demo.close()

@@ -1,0 +1,173 @@
+"""The chat UI: Gradio Blocks over ChatService. Retrieval lives in chat.qa; this file only wires it up."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+from pathlib import Path  # noqa: E402
+
+import gradio as gr  # noqa: E402
+
+from indexer.errors import PeelqaError  # noqa: E402
+
+from .render import answer_markdown, escape_md, is_follow_up, source_html  # noqa: E402
+from .service import ChatService  # noqa: E402
+
+EXAMPLES = [
+    "Is Cleveland good at investigating crime?",
+    "What should the force improve about domestic abuse?",
+    "How does the force respond to missing children?",
+    "Is the force prepared for an armed attack?",
+]
+CSS = """
+.peelqa-source { max-height: 70vh; overflow-y: auto; }
+.peelqa-text { white-space: pre-wrap; line-height: 1.5; }
+.peelqa-text mark { background: #ffe58a; color: #000; padding: 2px 0; }
+.peelqa-note { color: #b45309; }
+"""
+SCROLL_JS = "() => { const m = document.getElementById('peelqa-hit'); if (m) m.scrollIntoView({block: 'center'}); }"
+
+
+def build_app(service: ChatService) -> gr.Blocks:
+    choices = service.filter_choices()
+
+    def filters_of(title, force, year, section) -> dict:
+        return {"title": title or [], "force": force or [], "year": year or [], "section": section or []}
+
+    def on_ask(message, history, top_k, title, force, year, section, last_question):
+        history = list(history or [])
+        if not (message or "").strip():
+            return history, "", gr.update(), [], last_question
+        context = last_question if last_question and is_follow_up(message) else None
+        try:
+            answer = service.ask(message, int(top_k), filters_of(title, force, year, section), context)
+            reply = answer_markdown(answer)
+            results = [q.to_dict() for q in answer.quotes]
+        except PeelqaError as exc:
+            reply, results = f"⚠️ {escape_md(str(exc))}", []
+        # Shown as typed, never as HTML: escape_md turns markup into literal text.
+        history += [{"role": "user", "content": escape_md(message)}, {"role": "assistant", "content": reply}]
+        labels = [f"[{r['rank']}] {r['citation']}" for r in results]
+        new_last = last_question if context else message.strip()
+        return history, "", gr.update(choices=labels, value=None), results, new_last
+
+    def on_source(label, results):
+        if not label:
+            return gr.update()
+        rank = int(label.split("]", 1)[0].lstrip("["))
+        r = next((r for r in results if r["rank"] == rank), None)
+        if r is None:
+            return gr.update()
+        try:
+            text, note = service.source(r["document"])
+        except PeelqaError as exc:
+            return f"<p>{escape_md(str(exc))}</p>"
+        return source_html(f"{r['title']} — para {r['paragraph']}", text, r["start"], r["end"], note)
+
+    def on_rebuild(progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
+        def report(done, total, message):
+            progress((done, total), desc=message)
+
+        try:
+            summary = service.rebuild(progress=report)
+            status = f"✅ {summary.line()}"
+            if summary.skipped:
+                status += "\n\n" + "\n".join(f"- skipped {escape_md(f)}: {escape_md(r)}"
+                                                 for f, r in summary.skipped.items())
+        except PeelqaError as exc:
+            status = f"⚠️ {escape_md(str(exc))}"
+        c = service.filter_choices()
+        return (status, service.documents(), gr.update(choices=c["title"]), gr.update(choices=c["force"]),
+                gr.update(choices=c["year"]), gr.update(choices=c["section"]))
+
+    def on_upload(files):
+        saved, problems = [], []
+        for f in files or []:
+            path = Path(getattr(f, "name", f))
+            try:
+                saved.append(service.save_upload(path, path.name))
+            except PeelqaError as exc:
+                problems.append(str(exc))
+        lines = [f"Saved {escape_md(n)} to the seeds folder." for n in saved]
+        lines += [f"⚠️ {escape_md(p)}" for p in problems]
+        if saved:
+            lines.append("Click **Rebuild index** to add it to the answers.")
+        return "\n\n".join(lines) or "No file received."
+
+    def api_ask(question: str, top_k: int = 5, previous: str = "") -> dict:
+        """Answer a question; `previous` is the earlier question, for follow-ups. Same JSON as `peelqa ask --json`."""
+        context = previous if previous and is_follow_up(question) else None
+        return service.ask(question, int(top_k), None, context).to_dict()
+
+    def api_rebuild() -> dict:
+        """Rebuild the index incrementally from the seeds folder; returns the summary."""
+        return service.rebuild().to_dict()
+
+    with gr.Blocks(title="peelqa") as demo:
+        gr.Markdown("## peelqa — answers quoted from police inspection reports\n"
+                    "Every answer is an exact quote with its citation. Nothing is generated.")
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Answers", height=560, allow_tags=False, sanitize_html=True,
+                                         feedback_options=None, elem_id="peelqa-chat")
+                    question = gr.Textbox(label="Question", placeholder="Ask about the reports…", lines=1,
+                                          elem_id="peelqa-question")
+                    with gr.Row():
+                        ask_btn = gr.Button("Ask", variant="primary")
+                        clear_btn = gr.Button("Clear")
+                    gr.Examples(EXAMPLES, inputs=question, label="Try")
+                    with gr.Accordion("Filters", open=False):
+                        top_k = gr.Slider(1, 10, value=5, step=1, label="Quotes per answer")
+                        f_title = gr.Dropdown(choices["title"], multiselect=True, label="Report")
+                        f_force = gr.Dropdown(choices["force"], multiselect=True, label="Force")
+                        f_year = gr.Dropdown(choices["year"], multiselect=True, label="Year")
+                        f_section = gr.Dropdown(choices["section"], multiselect=True, label="Section")
+                with gr.Column(scale=2):
+                    sources = gr.Radio([], label="Sources of the last answer (choose one to read it in context)",
+                                       elem_id="peelqa-sources")
+                    panel = gr.HTML("<p>Choose a source to see the paragraph in its report.</p>",
+                                    elem_id="peelqa-panel")
+        with gr.Tab("Index"):
+            table = gr.Dataframe(service.documents(), headers=["title", "file", "passages", "sha256", "indexed at"],
+                                 interactive=False, label="Indexed reports")
+            files = gr.File(file_count="multiple", file_types=[".txt", ".md"], label="Add reports (.txt, .md)",
+                            elem_id="peelqa-upload")
+            upload_status = gr.Markdown()
+            rebuild_btn = gr.Button("Rebuild index", variant="primary")
+            rebuild_status = gr.Markdown()
+
+        results_state = gr.State([])
+        last_question = gr.State("")
+        inputs = [question, chatbot, top_k, f_title, f_force, f_year, f_section, last_question]
+        outputs = [chatbot, question, sources, results_state, last_question]
+        question.submit(on_ask, inputs, outputs, api_visibility="private")
+        ask_btn.click(on_ask, inputs, outputs, api_visibility="private")
+        clear_btn.click(lambda: ([], "", gr.update(choices=[], value=None), [], "",
+                                 "<p>Choose a source to see the paragraph in its report.</p>"),
+                        None, [chatbot, question, sources, results_state, last_question, panel],
+                        api_visibility="private")
+        sources.change(on_source, [sources, results_state], panel, api_visibility="private").then(
+            None, None, None, js=SCROLL_JS)
+        files.upload(on_upload, files, upload_status, api_visibility="private")
+        rebuild_btn.click(on_rebuild, None, [rebuild_status, table, f_title, f_force, f_year, f_section],
+                          api_visibility="private", concurrency_limit=1)
+        gr.api(api_ask, api_name="ask")
+        gr.api(api_rebuild, api_name="rebuild", concurrency_limit=1)
+    return demo
+
+
+def serve(index_dir: Path | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Load the index and model once, launch the app, print one line when ready, and block."""
+    service = ChatService(index_dir)
+    demo = build_app(service)
+    demo.queue(default_concurrency_limit=4)
+    _, url, _ = demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True,
+                            quiet=True, ssr_mode=False, css=CSS, footer_links=["api"])
+    print(f"peelqa: chat ready at {url.rstrip('/') if url else f'http://{host}:{port}'} (Ctrl+C to stop)",
+          flush=True)
+    demo.block_thread()

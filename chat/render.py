@@ -1,0 +1,72 @@
+"""Answers and sources as chat markdown and panel HTML. Pure functions; every report or user string is
+escaped, so HTML or script in a report or a question is shown literally and never runs."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .answer import Answer, Quote, segments
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|but|also|so|then|what\s+about|how\s+about|what\s+else|anything\s+else|why|how\s+come|"
+    r"tell\s+me\s+more|more\s+on\s+that|and\s+what)\b",
+    re.IGNORECASE,
+)
+
+
+def escape_md(text: str) -> str:
+    """Text that renders literally in markdown: HTML entities escaped, markdown punctuation backslashed."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def is_follow_up(question: str) -> bool:
+    """A short or referring follow-up ("and what about children?", "why?") that needs the last question."""
+    q = question.strip()
+    return bool(_FOLLOW_UP.match(q)) or len(re.findall(r"\w+", q)) <= 1
+
+
+def relevance_label(score: float, best: float) -> str:
+    """A plain cue rather than a raw score: how this quote compares with the best one."""
+    ratio = score / best if best > 0 else 0
+    return "strong match" if ratio >= 0.9 else "related" if ratio >= 0.7 else "weaker match"
+
+
+def _quote_md(q: Quote, best: float) -> str:
+    body = "".join(f"**{escape_md(t)}**" if hot else escape_md(t) for t, hot in segments(q.passage.text, q.highlights))
+    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
+    cite = escape_md(q.passage.citation)
+    return f"**[{q.rank}]** {cite} · _{relevance_label(q.score, best)}_ ({q.score:.2f})\n\n{quoted}"
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The bot's chat message: quotes best first, each with its citation; refusals say so plainly."""
+    parts = []
+    if answer.context:
+        parts.append(f"_Read as a follow-up to: “{escape_md(answer.context)}”_")
+    if not answer.quotes:
+        parts.append("No passages match (check the filters).")
+        return "\n\n".join(parts)
+    best = answer.quotes[0].score
+    if answer.answered:
+        parts.append("From the reports:")
+    else:
+        parts.append("**The indexed reports do not appear to cover this question.** "
+                     "The closest matches, which may not answer it:")
+    body = "\n\n".join(_quote_md(q, best) for q in answer.quotes)
+    if not answer.answered:
+        # Visibly distinct: closest matches sit in a nested quote, not as answers.
+        body = "\n".join(f"> {line}" if line else ">" for line in body.split("\n"))
+    parts.append(body)
+    return "\n\n".join(parts)
+
+
+def source_html(title: str, source: str, start: int, end: int, note: str = "") -> str:
+    """The whole report with one span highlighted, for the side panel. Scrolled to by the page's script."""
+    head = html.escape(source[:start])
+    hit = html.escape(source[start:end])
+    tail = html.escape(source[end:])
+    warn = f'<p class="peelqa-note">{html.escape(note)}</p>' if note else ""
+    return (f'<div class="peelqa-source"><h3>{html.escape(title)}</h3>{warn}'
+            f'<div class="peelqa-text">{head}<mark id="peelqa-hit">{hit}</mark>{tail}</div></div>')

@@ -1,0 +1,133 @@
+"""What the chat UI needs beyond answers: the live index, rebuilds that swap it atomically, uploads."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from pathlib import Path
+
+from indexer.build import SUFFIXES, BuildSummary, build_index, default_seeds_dir, read_source
+from indexer.errors import PeelqaError
+from indexer.passage import Passage
+from indexer.store import default_index_dir
+
+from .answer import Answer
+from .qa import QA
+from .search import Searcher
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+FILTER_FIELDS = ("title", "force", "year", "section")
+
+
+def safe_file_name(name: str) -> str:
+    """A plain file name for an uploaded report: no folders, no leading dots, only [A-Za-z0-9._-]."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise PeelqaError(f"{base!r} is not a .txt or .md report")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-_") or "report"
+    return f"{stem[:80]}{suffix}"
+
+
+def matches(passage: Passage, filters: dict[str, list]) -> bool:
+    """True when the passage satisfies every non-empty filter (values within a filter are alternatives)."""
+    for field in FILTER_FIELDS:
+        wanted = filters.get(field) or []
+        if not wanted:
+            continue
+        if field == "section":
+            if not any(s in passage.section for s in wanted):
+                return False
+        elif str(getattr(passage, field)) not in {str(w) for w in wanted}:
+            return False
+    return True
+
+
+class ChatService:
+    """One live QA, replaced whole after a rebuild; questions never see a half-built index."""
+
+    def __init__(self, index_dir: Path | None = None, seeds_dir: Path | None = None, qa: QA | None = None):
+        self.index_dir = Path(index_dir) if index_dir else default_index_dir()
+        self._qa = qa or QA.open(self.index_dir, build_if_missing=True)
+        recorded = self._qa.searcher.manifest.get("seeds_dir")
+        self.seeds_dir = Path(seeds_dir or (recorded if recorded and Path(recorded).is_dir() else default_seeds_dir()))
+        self._rebuild_lock = threading.Lock()
+
+    @property
+    def qa(self) -> QA:
+        return self._qa
+
+    def ask(self, question: str, top_k: int = 5, filters: dict | None = None, context: str | None = None) -> Answer:
+        qa = self._qa  # one snapshot per question, even if a rebuild swaps in a new index meanwhile
+        where = (lambda p: matches(p, filters)) if filters and any(filters.values()) else None
+        return qa.ask(question, top_k, where, context)
+
+    def rebuild(self, progress=None) -> BuildSummary:
+        """Incremental rebuild from the seeds folder, then an atomic switch to the new index."""
+        if not self._rebuild_lock.acquire(blocking=False):
+            raise PeelqaError("a rebuild is already running; wait for it to finish")
+        try:
+            old = self._qa
+            summary = build_index(self.seeds_dir, self.index_dir, progress=progress,
+                                  embedder=old.searcher.embedder)
+            self._qa = QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder, scoring=old.searcher.scoring),
+                          old.threshold)
+            return summary
+        finally:
+            self._rebuild_lock.release()
+
+    @property
+    def rebuilding(self) -> bool:
+        return self._rebuild_lock.locked()
+
+    def save_upload(self, path: Path, original_name: str | None = None) -> str:
+        """Copy an uploaded report into the seeds folder (never outside it); returns the saved name."""
+        path = Path(path)
+        size = path.stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            raise PeelqaError(f"{original_name or path.name} is {size // 1024} KiB; the limit is "
+                              f"{MAX_UPLOAD_BYTES // 1024} KiB")
+        try:
+            path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PeelqaError(f"{original_name or path.name} is not UTF-8 text") from exc
+        name = safe_file_name(original_name or path.name)
+        seeds = self.seeds_dir.resolve()
+        seeds.mkdir(parents=True, exist_ok=True)
+        target = (seeds / name).resolve()
+        stem, suffix, n = target.stem, target.suffix, 2
+        while target.exists() and target.read_bytes() != path.read_bytes():
+            target = seeds / f"{stem}-{n}{suffix}"  # never overwrite a different report
+            n += 1
+        if target.parent != seeds:
+            raise PeelqaError(f"refusing to write outside the seeds folder: {name}")
+        shutil.copyfile(path, target)
+        return target.name
+
+    def documents(self) -> list[list]:
+        """Rows for the index table: title, file, passages, SHA-256 prefix, indexed at."""
+        return [[d.get("title"), d["file"], d["passages"], d["sha256"][:12], d.get("indexed_at")]
+                for d in self._qa.searcher.manifest.get("documents", [])]
+
+    def filter_choices(self) -> dict[str, list]:
+        passages = self._qa.searcher.passages
+        return {
+            "title": sorted({p.title for p in passages}),
+            "force": sorted({p.force for p in passages if p.force}),
+            "year": sorted({str(p.year) for p in passages if p.year}),
+            "section": sorted({s for p in passages for s in p.section}),
+        }
+
+    def source(self, document: str) -> tuple[str, str]:
+        """(text, note) of a source file; the note warns when it changed since it was indexed."""
+        entry = next((d for d in self._qa.searcher.manifest.get("documents", []) if d["file"] == document), None)
+        path = (self.seeds_dir / document).resolve()
+        if entry is None or self.seeds_dir.resolve() not in path.parents:
+            raise PeelqaError(f"{document} is not in the index")
+        try:
+            text, digest = read_source(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PeelqaError(f"cannot read {document}: {exc}") from exc
+        note = "" if digest == entry["sha256"] else "This file changed after it was indexed; rebuild the index."
+        return text, note

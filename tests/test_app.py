@@ -1,0 +1,111 @@
+"""The chat service, rendering, and the Gradio API through gradio_client against a launched server."""
+
+import pytest
+
+from chat.qa import QA
+from chat.render import answer_markdown, escape_md, is_follow_up, source_html
+from chat.search import Searcher
+from chat.service import ChatService, matches, safe_file_name
+from indexer.build import build_index
+from indexer.errors import PeelqaError
+from tests.test_index import FOUR
+
+
+@pytest.fixture
+def small_service(tmp_path, fake_embedder):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "tiny.txt").write_text(FOUR, encoding="utf-8")
+    build_index(seeds, tmp_path / "index", embedder=fake_embedder)
+    return ChatService(tmp_path / "index", seeds, qa=QA(Searcher.open(tmp_path / "index", embedder=fake_embedder)))
+
+
+def test_escape_md_shows_markup_literally():
+    assert escape_md("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert\\(1\\)&gt;"
+    assert escape_md("**not bold** [link](x)") == "\\*\\*not bold\\*\\* \\[link\\]\\(x\\)"
+    assert escape_md("") == ""
+
+
+def test_follow_up_detection():
+    assert is_follow_up("and what about children?") and is_follow_up("why?") and is_follow_up("What about gangs")
+    assert not is_follow_up("Is the force good at investigating crime?") and not is_follow_up("kids hub")
+
+
+def test_answer_markdown_quotes_cites_and_refuses(small_service):
+    answered = small_service.qa.ask("Who patrols the harbour at night?", 2)
+    md = answer_markdown(answered)
+    assert "Officers patrol the harbour at night" in md and "Tiny PEEL 2020 › Effectiveness" in md
+    refused = type(answered)(answered.question, False, answered.quotes)
+    assert "do not appear to cover" in answer_markdown(refused)
+
+
+def test_source_html_escapes_and_marks():
+    html = source_html("T", "a <b>x</b> c", 2, 10)
+    assert '<mark id="peelqa-hit">&lt;b&gt;x&lt;/b&gt;</mark>' in html and "<b>" not in html
+
+
+def test_safe_file_name_and_upload_stays_in_seeds(small_service, tmp_path):
+    assert safe_file_name("../../etc/passwd.txt") == "passwd.txt"
+    assert safe_file_name("C:\\x\\My Report (2016).MD") == "My-Report-2016.md"
+    assert safe_file_name(".hidden.txt") == "hidden.txt"
+    with pytest.raises(PeelqaError, match="not a .txt or .md"):
+        safe_file_name("evil.sh")
+    upload = tmp_path / "up.txt"
+    upload.write_text("New report\n\nSome text.\n", encoding="utf-8")
+    assert small_service.save_upload(upload, "../../outside.txt") == "outside.txt"
+    assert (small_service.seeds_dir / "outside.txt").exists() and not (tmp_path / "outside.txt").exists()
+    upload.write_text("Different text.\n", encoding="utf-8")
+    assert small_service.save_upload(upload, "outside.txt") == "outside-2.txt"  # never overwrites
+    upload.write_bytes(b"\xff\xfe")
+    with pytest.raises(PeelqaError, match="not UTF-8"):
+        small_service.save_upload(upload, "bad.txt")
+    upload.write_bytes(b"x" * (2 * 1024 * 1024 + 1))
+    with pytest.raises(PeelqaError, match="the limit is"):
+        small_service.save_upload(upload, "big.txt")
+
+
+def test_filters_restrict_answers(small_service):
+    bullets_only = {"section": ["Areas for improvement"]}
+    answer = small_service.ask("harbour at night", 5, bullets_only)
+    assert answer.quotes and all(q.passage.section[-1] == "Areas for improvement" for q in answer.quotes)
+    assert small_service.ask("harbour", 5, {"year": ["1999"]}).quotes == ()
+    p = answer.quotes[0].passage
+    assert matches(p, {"force": ["Tiny"], "year": ["2020"]}) and not matches(p, {"force": ["Kent"]})
+    assert small_service.filter_choices() == {"title": ["Tiny PEEL 2020"], "force": ["Tiny"], "year": ["2020"],
+                                              "section": ["Areas for improvement", "Is the force good?"]}
+
+
+def test_rebuild_swaps_index_and_never_runs_twice(small_service):
+    before = small_service.qa
+    (small_service.seeds_dir / "more.md").write_text("# More\n\nLighthouse keepers report to the force.\n")
+    summary = small_service.rebuild()
+    assert summary.documents == 2 and summary.embedded == 1
+    assert small_service.qa is not before
+    assert small_service.ask("lighthouse keepers", 1).quotes[0].passage.document == "more.md"
+    assert before.ask("lighthouse keepers", 5).quotes[0].passage.document == "tiny.txt"  # old one unchanged
+    assert [row[1] for row in small_service.documents()] == ["more.md", "tiny.txt"]
+    small_service._rebuild_lock.acquire()
+    try:
+        with pytest.raises(PeelqaError, match="already running"):
+            small_service.rebuild()
+    finally:
+        small_service._rebuild_lock.release()
+
+
+@pytest.mark.model
+def test_gradio_client_ask_follow_up_and_rebuild(live_app, qa):
+    from gradio_client import Client
+
+    service, url = live_app
+    client = Client(url, verbose=False)
+    got = client.predict("Is Cleveland good at investigating crime?", 3, api_name="/ask")
+    assert got == qa.ask("Is Cleveland good at investigating crime?", 3).to_dict()
+    assert got["results"][0]["citation"].endswith("re-offending? › para 3")
+    follow = client.predict("and what about children?", 3, "How does the force respond to missing people?",
+                            api_name="/ask")
+    assert follow["question"] == "and what about children?"
+    assert "children" in follow["results"][0]["text"]
+    why = client.predict("why?", 1, "Which outcome category is the force an outlier for?", api_name="/ask")
+    assert "outlier" in why["results"][0]["text"]
+    summary = client.predict(api_name="/rebuild")
+    assert summary["documents"] == 1 and summary["embedded"] == 0

@@ -1,0 +1,101 @@
+"""Drive the chat in Debian's Chromium with Playwright (never `playwright install`)."""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run `make test`, which installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_app):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(live_app[1])
+    page.get_by_test_id("textbox").first.wait_for(timeout=30_000)
+    yield page
+    context.close()
+
+
+def ask(page, question):
+    before = page.get_by_test_id("bot").count()
+    box = page.locator("#peelqa-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('[data-testid=bot]').length > {before}", timeout=30_000)
+    bot = page.get_by_test_id("bot").last
+    bot.wait_for()
+    return bot
+
+
+def test_question_shows_quote_and_citation(page):
+    bot = ask(page, "Is Cleveland good at investigating crime?")
+    text = bot.inner_text()
+    assert "Cleveland Police is good at investigating crime." in text
+    assert "How effective is the force at investigating crime and reducing re-offending? › para 3" in text
+    assert bot.locator("strong", has_text="Cleveland Police is good at investigating crime.").count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screenshot.png"), full_page=False)
+    if os.environ.get("PEELQA_UPDATE_SCREENSHOT"):
+        shutil.copy(ARTIFACTS / "screenshot.png", ROOT / "docs" / "screenshot.png")
+
+
+def test_choosing_a_citation_opens_highlighted_paragraph(page):
+    ask(page, "Is the force prepared for an armed attack?")
+    page.locator("#peelqa-sources label", has_text="[1] ").first.click()
+    mark = page.locator("#peelqa-hit")
+    mark.wait_for(timeout=15_000)
+    assert mark.inner_text().startswith("The force is well prepared to respond to an attack")
+    panel_text = page.locator("#peelqa-panel").inner_text()
+    assert "Cleveland Police has effective arrangements in place" in panel_text  # the neighbour is readable
+    page.wait_for_function("""() => { const r = document.getElementById('peelqa-hit').getBoundingClientRect();
+                                      return r.top >= 0 && r.bottom <= window.innerHeight + r.height; }""",
+                           timeout=10_000)
+
+
+def test_upload_rebuild_ask_and_markup_stays_literal(page, tmp_path):
+    report = tmp_path / "Harbour Watch Report.md"
+    report.write_text("# Harbour Watch 2024\n\n## Marine patrols\n\nThe marine unit patrols the estuary every "
+                      f"night with two lifeboats. {XSS} was found in a log.\n", encoding="utf-8")
+    page.get_by_role("tab", name="Index").click()
+    page.locator("#peelqa-upload input[type=file]").set_input_files(str(report))
+    page.get_by_text("Saved Harbour-Watch-Report.md to the seeds folder.").wait_for(timeout=20_000)
+    page.get_by_role("button", name="Rebuild index").click()
+    page.get_by_text(re.compile(r"indexed 2 documents")).wait_for(timeout=120_000)
+    assert page.get_by_text("Harbour-Watch-Report.md").count() >= 1
+    page.get_by_role("tab", name="Chat").click()
+    bot = ask(page, "how often does the marine unit patrol the estuary?")
+    text = bot.inner_text()
+    assert "The marine unit patrols the estuary every night with two lifeboats." in text
+    assert XSS in text  # shown as text
+    assert "Harbour Watch 2024 › Marine patrols › para 1" in text
+    assert page.locator("#peelqa-chat img[src=x]").count() == 0
+    question_bot = ask(page, f"what is {XSS} <script>alert(2)</script>?")
+    assert XSS in page.get_by_test_id("user").last.inner_text()
+    assert question_bot.is_visible()
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
