@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -14,7 +15,7 @@ import gradio as gr  # noqa: E402
 
 from indexer.errors import PeelqaError  # noqa: E402
 
-from .render import answer_markdown, escape_md, is_follow_up, source_html  # noqa: E402
+from .render import answer_markdown, escape_md, is_follow_up, parse_source_link, source_html  # noqa: E402
 from .service import ChatService  # noqa: E402
 
 EXAMPLES = [
@@ -28,6 +29,23 @@ CSS = """
 .peelqa-text { white-space: pre-wrap; line-height: 1.5; }
 .peelqa-text mark { background: #ffe58a; color: #000; padding: 2px 0; }
 .peelqa-note { color: #b45309; }
+"""
+# Citations in answers are links to "#peelqa-src/<doc>/<start>/<end>"; a click hands the reference to a
+# hidden textbox, whose Python handler renders the source panel. A timestamp makes repeat clicks fire.
+CITATION_JS = """
+() => {
+  window.peelqaCitations = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a[href*="#peelqa-src/"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const box = document.querySelector('#peelqa-jump textarea, #peelqa-jump input');
+    if (!box) return;
+    box.value = link.getAttribute('href').split('#peelqa-src/')[1] + '|' + Date.now();
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  }, true);
+}
 """
 SCROLL_JS = "() => { const m = document.getElementById('peelqa-hit'); if (m) m.scrollIntoView({block: 'center'}); }"
 
@@ -55,18 +73,27 @@ def build_app(service: ChatService) -> gr.Blocks:
         new_last = last_question if context else message.strip()
         return history, "", gr.update(choices=labels, value=None), results, new_last
 
+    def render_source(document: str, start: int, end: int) -> str:
+        try:
+            text, note = service.source(document)
+            passage = service.passage_at(document, start, end)
+        except PeelqaError as exc:
+            return f"<p>{html.escape(str(exc))}</p>"
+        return source_html(f"{passage.title} — para {passage.paragraph}", text, start, end, note)
+
     def on_source(label, results):
         if not label:
             return gr.update()
         rank = int(label.split("]", 1)[0].lstrip("["))
         r = next((r for r in results if r["rank"] == rank), None)
-        if r is None:
-            return gr.update()
+        return render_source(r["document"], r["start"], r["end"]) if r else gr.update()
+
+    def on_citation_click(ref):
         try:
-            text, note = service.source(r["document"])
-        except PeelqaError as exc:
-            return f"<p>{escape_md(str(exc))}</p>"
-        return source_html(f"{r['title']} — para {r['paragraph']}", text, r["start"], r["end"], note)
+            document, start, end = parse_source_link(ref or "")
+        except ValueError:
+            return gr.update()
+        return render_source(document, start, end)
 
     def on_rebuild(progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
         def report(done, total, message):
@@ -141,6 +168,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             rebuild_btn = gr.Button("Rebuild index", variant="primary")
             rebuild_status = gr.Markdown()
 
+        jump = gr.Textbox(visible="hidden", elem_id="peelqa-jump")
         results_state = gr.State([])
         last_question = gr.State("")
         inputs = [question, chatbot, top_k, f_title, f_force, f_year, f_section, last_question]
@@ -153,6 +181,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                         api_visibility="private")
         sources.change(on_source, [sources, results_state], panel, api_visibility="private").then(
             None, None, None, js=SCROLL_JS)
+        jump.change(on_citation_click, jump, panel, api_visibility="private").then(None, None, None, js=SCROLL_JS)
         files.upload(on_upload, files, upload_status, api_visibility="private")
         rebuild_btn.click(on_rebuild, None, [rebuild_status, table, f_title, f_force, f_year, f_section],
                           api_visibility="private", concurrency_limit=1)
@@ -167,7 +196,8 @@ def serve(index_dir: Path | None = None, host: str = "127.0.0.1", port: int = 78
     demo = build_app(service)
     demo.queue(default_concurrency_limit=4)
     _, url, _ = demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True,
-                            quiet=True, ssr_mode=False, css=CSS, footer_links=["api"])
+                            quiet=True, ssr_mode=False, css=CSS, js=CITATION_JS,
+                            footer_links=["api"])
     print(f"peelqa: chat ready at {url.rstrip('/') if url else f'http://{host}:{port}'} (Ctrl+C to stop)",
           flush=True)
     demo.block_thread()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote, unquote
 
 from .answer import Answer, Quote, segments
 
@@ -33,10 +34,25 @@ def relevance_label(score: float, best: float) -> str:
     return "strong match" if ratio >= 0.9 else "related" if ratio >= 0.7 else "weaker match"
 
 
+SOURCE_ANCHOR = "#peelqa-src/"
+
+
+def source_link(document: str, start: int, end: int) -> str:
+    """The in-page link a citation carries; the page's script turns a click into opening the source."""
+    return f"{SOURCE_ANCHOR}{quote(document, safe='')}/{start}/{end}"
+
+
+def parse_source_link(ref: str) -> tuple[str, int, int]:
+    """(document, start, end) from what follows SOURCE_ANCHOR; raises ValueError when malformed."""
+    doc, start, end = ref.split("|", 1)[0].rsplit("/", 2)
+    return unquote(doc), int(start), int(end)
+
+
 def _quote_md(q: Quote, best: float) -> str:
     body = "".join(f"**{escape_md(t)}**" if hot else escape_md(t) for t, hot in segments(q.passage.text, q.highlights))
     quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
-    cite = escape_md(q.passage.citation)
+    p = q.passage
+    cite = f"[{escape_md(p.citation)}]({source_link(p.document, p.start, p.end)})"
     return f"**[{q.rank}]** {cite} · _{relevance_label(q.score, best)}_ ({q.score:.2f})\n\n{quoted}"
 
 

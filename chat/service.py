@@ -119,6 +119,13 @@ class ChatService:
             "section": sorted({s for p in passages for s in p.section}),
         }
 
+    def passage_at(self, document: str, start: int, end: int) -> Passage:
+        """The indexed passage with exactly these offsets (citations never point anywhere else)."""
+        for p in self._qa.searcher.passages:
+            if p.document == document and p.start == start and p.end == end:
+                return p
+        raise PeelqaError(f"no passage of {document} at {start}-{end} in the index; ask again after a rebuild")
+
     def source(self, document: str) -> tuple[str, str]:
         """(text, note) of a source file; the note warns when it changed since it was indexed."""
         entry = next((d for d in self._qa.searcher.manifest.get("documents", []) if d["file"] == document), None)

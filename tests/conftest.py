@@ -85,7 +85,7 @@ def qa(seed_index, real_embedder):
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory, seed_index, real_embedder):
     """The chat app on a free local port, over its own copy of the seeds and the index (rebuilds mutate them)."""
-    from chat.app import CSS, build_app
+    from chat.app import CITATION_JS, CSS, build_app
     from chat.qa import QA
     from chat.search import Searcher
     from chat.service import ChatService
@@ -99,6 +99,6 @@ def live_app(tmp_path_factory, seed_index, real_embedder):
     demo = build_app(service)
     demo.queue()
     _, url, _ = demo.launch(prevent_thread_lock=True, server_port=None, server_name="127.0.0.1", quiet=True,
-                            share=False, ssr_mode=False, css=CSS)
+                            share=False, ssr_mode=False, css=CSS, js=CITATION_JS)
     yield service, url
     demo.close()

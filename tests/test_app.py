@@ -109,3 +109,22 @@ def test_gradio_client_ask_follow_up_and_rebuild(live_app, qa):
     assert "outlier" in why["results"][0]["text"]
     summary = client.predict(api_name="/rebuild")
     assert summary["documents"] == 1 and summary["embedded"] == 0
+
+
+def test_citation_links_round_trip():
+    from chat.render import SOURCE_ANCHOR, parse_source_link, source_link
+
+    link = source_link("sub dir/Report (1).md", 10, 42)
+    assert link.startswith(SOURCE_ANCHOR) and " " not in link and ")" not in link
+    assert parse_source_link(link[len(SOURCE_ANCHOR):] + "|1700000000") == ("sub dir/Report (1).md", 10, 42)
+    with pytest.raises(ValueError):
+        parse_source_link("nonsense")
+
+
+def test_passage_at_only_finds_indexed_spans(small_service):
+    p = small_service.qa.searcher.passages[1]
+    assert small_service.passage_at(p.document, p.start, p.end) == p
+    with pytest.raises(PeelqaError, match="no passage"):
+        small_service.passage_at(p.document, p.start, p.end + 1)
+    with pytest.raises(PeelqaError, match="not in the index"):
+        small_service.source("../../etc/passwd")

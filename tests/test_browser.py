@@ -77,6 +77,15 @@ def test_choosing_a_citation_opens_highlighted_paragraph(page):
                            timeout=10_000)
 
 
+def test_clicking_a_citation_in_the_answer_opens_its_paragraph(page):
+    bot = ask(page, "Is there a children's hub?")
+    bot.get_by_role("link", name=re.compile(r"› para 8$")).first.click()
+    mark = page.locator("#peelqa-hit")
+    mark.wait_for(timeout=15_000)
+    assert "established its first children’s hub" in mark.inner_text()
+    assert page.url.endswith("/")  # the link did not navigate away
+
+
 def test_upload_rebuild_ask_and_markup_stays_literal(page, tmp_path):
     report = tmp_path / "Harbour Watch Report.md"
     report.write_text("# Harbour Watch 2024\n\n## Marine patrols\n\nThe marine unit patrols the estuary every "
