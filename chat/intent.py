@@ -19,7 +19,8 @@ _GRADE_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 _GRADE_QUESTION = re.compile(
-    r"\b(?:grade[ds]?|grading|rated|rating|judged?|judgement|verdict|overall|how\s+(?:good|bad)|any\s+good)\b",
+    r"\b(?:grade[ds]?|grading|rated|rating|judged?|judgement|verdict|overall|how\s+(?:good|bad)|any\s+good"
+    r"|(?:is|are)\s+(?:\w+\s+){0,3}(?:good|effective|outstanding|inadequate))\b",
     re.IGNORECASE,
 )
 _IMPROVE_SECTION = re.compile(r"areas? for improvement|recommendations?|causes? of concern", re.IGNORECASE)

@@ -48,12 +48,13 @@ def parse_source_link(ref: str) -> tuple[str, int, int]:
     return unquote(doc), int(start), int(end)
 
 
-def _quote_md(q: Quote, best: float) -> str:
+def _quote_md(q: Quote, best: float, answered: bool) -> str:
     body = "".join(f"**{escape_md(t)}**" if hot else escape_md(t) for t, hot in segments(q.passage.text, q.highlights))
     quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
     p = q.passage
     cite = f"[{escape_md(p.citation)}]({source_link(p.document, p.start, p.end)})"
-    return f"**[{q.rank}]** {cite} · _{relevance_label(q.score, best)}_ ({q.score:.2f})\n\n{quoted}"
+    cue = relevance_label(q.score, best) if answered else "closest match"
+    return f"**[{q.rank}]** {cite} · _{cue}_ ({q.score:.2f})\n\n{quoted}"
 
 
 def answer_markdown(answer: Answer) -> str:
@@ -70,7 +71,7 @@ def answer_markdown(answer: Answer) -> str:
     else:
         parts.append("**The indexed reports do not appear to cover this question.** "
                      "The closest matches, which may not answer it:")
-    body = "\n\n".join(_quote_md(q, best) for q in answer.quotes)
+    body = "\n\n".join(_quote_md(q, best, answer.answered) for q in answer.quotes)
     if not answer.answered:
         # Visibly distinct: closest matches sit in a nested quote, not as answers.
         body = "\n".join(f"> {line}" if line else ">" for line in body.split("\n"))

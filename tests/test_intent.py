@@ -25,7 +25,7 @@ def test_grade_and_improvement_passages():
 
 def test_question_intents():
     assert asks_for_grade("what grade did they get for vulnerability")
-    assert asks_for_grade("are the cops any good")
+    assert asks_for_grade("are the cops any good") and asks_for_grade("is the force good")
     assert not asks_for_grade("How well does the force reduce re-offending?")
     assert asks_for_improvement("what needs to improve")
     assert not asks_for_improvement("kids hub")
