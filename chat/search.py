@@ -159,7 +159,7 @@ class Searcher:
         mask = np.array([where(p) for p in self.data.passages]) if where else np.ones(n, dtype=bool)
         if not mask.any():
             return Retrieval(question, [], 0.0, coverage)
-        best_lexical = float(lexical[mask].max()) if mask.any() else 0.0
+        best_lexical = float(lexical[mask].max())
         lexical_norm = lexical / best_lexical if best_lexical > 0 else np.zeros_like(lexical)
         if scoring.mode == "dense":
             fused = dense

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import IndexCorruptError, IndexNotFoundError, SeedsError
+from .errors import IndexCorruptError, IndexNotFoundError, ModelError, SeedsError
 from .lexical import vocabulary
-from .model import Embedder, load_embedder
+from .model import Embedder, load_embedder, resolve_model
 from .parse import parse_document
 from .passage import Passage
 from .sentences import split_long
-from .store import FORMAT, FORMAT_VERSION, IndexData, read_index, write_index
+from .store import FORMAT, FORMAT_VERSION, IndexData, read_index, read_manifest, write_index
 
 SUFFIXES = (".txt", ".md")
 # Bump when parsing or splitting changes, so a rebuild re-parses files whose bytes did not change.
@@ -78,6 +78,19 @@ def read_source(path: Path) -> tuple[str, str]:
     return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
 
 
+def _model_of(index_dir: Path) -> str | None:
+    """The model an existing index was built with: its registry name, else the folder it was loaded from."""
+    try:
+        model = read_manifest(index_dir).get("model", {})
+    except (IndexNotFoundError, IndexCorruptError):
+        return None
+    try:
+        resolve_model(model.get("name"))
+        return model.get("name")
+    except ModelError:
+        return model.get("path") if model.get("path") and Path(model["path"]).is_dir() else None
+
+
 def _previous(index_dir: Path, embedder: Embedder, full: bool, notes: list[str]) -> IndexData | None:
     if full:
         return None
@@ -134,6 +147,8 @@ def build_index(
     if not files:
         raise SeedsError(f"no .txt or .md reports in {seeds_dir}",
                          fix=f"add reports to {seeds_dir} or pass --seeds DIR")
+    if embedder is None and model is None:
+        model = _model_of(index_dir)  # a rebuild keeps the model the index was built with
     embedder = embedder or load_embedder(model)
     notes: list[str] = []
     prev = _previous(index_dir, embedder, full, notes)

@@ -209,3 +209,19 @@ def test_long_paragraph_is_split_into_pieces_citing_one_paragraph(tmp_path, fake
     source = (seeds / "long.md").read_text(encoding="utf-8")
     assert all(source[p.start:p.end] == p.text for p in data.passages)
     assert all(fake_embedder.count_tokens(p.embed_text) <= 40 for p in data.passages)
+
+
+def test_rebuild_keeps_the_model_the_index_was_built_with(tmp_path, four, fake_embedder):
+    from indexer.build import _model_of
+
+    assert _model_of(tmp_path / "none") is None
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    assert _model_of(tmp_path / "index") is None  # "fake" is neither registered nor a folder: use the default
+    path = tmp_path / "index" / MANIFEST
+    m = json.loads(path.read_text())
+    m["model"]["name"] = "all-MiniLM-L6-v2"
+    path.write_text(json.dumps(m))
+    assert _model_of(tmp_path / "index") == "all-MiniLM-L6-v2"
+    m["model"].update(name="gone", path=str(tmp_path))
+    path.write_text(json.dumps(m))
+    assert _model_of(tmp_path / "index") == str(tmp_path)
