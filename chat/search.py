@@ -48,7 +48,7 @@ class Scoring:
     # Keyword queries ("kids hub", "firearms") have low cosines with whole paragraphs; when their one or two
     # words are in the reports, coverage counts for more.
     short_query_bonus: float = 0.55
-    structure_weight: float = 0.15  # bonus for grade / "Areas for improvement" passages when asked for
+    structure_weight: float = 0.2  # bonus for grade / "Areas for improvement" passages when asked for
     spelling: bool = True  # repair words the reports lack to a close spelling they have
     quantity_penalty: float = 1.5  # a "how many / how much" question whose passages hold no number: a veto
 
@@ -99,7 +99,16 @@ class Searcher:
         self.data = data
         self.embedder = embedder
         self.scoring = scoring or Scoring()
-        self._grade = np.array([is_grade_passage(p) for p in data.passages], dtype=np.float32)
+        # A PEEL report states its grade in the paragraph that opens each question, so only an opening
+        # paragraph with a grade sentence counts ("generally good at ..." later on is a finding, not the grade).
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        opening = []
+        for passage in data.passages:
+            key = (passage.document, passage.section)
+            opening.append(key not in seen)
+            seen.add(key)
+        self._grade = np.array([first and is_grade_passage(p) for first, p in zip(opening, data.passages, strict=True)],
+                               dtype=np.float32)
         self._improve = np.array([is_improvement_passage(p) for p in data.passages], dtype=np.float32)
 
     @classmethod
