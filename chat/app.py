@@ -128,11 +128,17 @@ def build_app(service: ChatService) -> gr.Blocks:
     def api_ask(question: str, top_k: int = 5, previous: str = "") -> dict:
         """Answer a question; `previous` is the earlier question, for follow-ups. Same JSON as `peelqa ask --json`."""
         context = previous if previous and is_follow_up(question) else None
-        return service.ask(question, int(top_k), None, context).to_dict()
+        try:
+            return service.ask(question, int(top_k), None, context).to_dict()
+        except PeelqaError as exc:
+            raise gr.Error(str(exc)) from exc
 
     def api_rebuild() -> dict:
         """Rebuild the index incrementally from the seeds folder; returns the summary."""
-        return service.rebuild().to_dict()
+        try:
+            return service.rebuild().to_dict()
+        except PeelqaError as exc:
+            raise gr.Error(str(exc)) from exc
 
     with gr.Blocks(title="peelqa") as demo:
         gr.Markdown("## peelqa — answers quoted from police inspection reports\n"
@@ -192,7 +198,10 @@ def build_app(service: ChatService) -> gr.Blocks:
 
 def serve(index_dir: Path | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Load the index and model once, launch the app, print one line when ready, and block."""
-    service = ChatService(index_dir)
+    from .qa import QA
+
+    qa = QA.open(index_dir, build_if_missing=True, on_build=lambda message: print(f"peelqa: {message}", flush=True))
+    service = ChatService(index_dir, qa=qa)
     demo = build_app(service)
     demo.queue(default_concurrency_limit=4)
     _, url, _ = demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True,

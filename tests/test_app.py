@@ -107,6 +107,8 @@ def test_gradio_client_ask_follow_up_and_rebuild(live_app, qa):
     assert "children" in follow["results"][0]["text"]
     why = client.predict("why?", 1, "Which outcome category is the force an outlier for?", api_name="/ask")
     assert "outlier" in why["results"][0]["text"]
+    with pytest.raises(Exception, match="the question is empty"):
+        client.predict("   ", 3, api_name="/ask")
     summary = client.predict(api_name="/rebuild")
     assert summary["documents"] == 1 and summary["embedded"] == 0
 
