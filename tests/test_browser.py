@@ -84,6 +84,14 @@ def test_clicking_a_citation_in_the_answer_opens_its_paragraph(page):
     mark.wait_for(timeout=15_000)
     assert "established its first children’s hub" in mark.inner_text()
     assert page.url.endswith("/")  # the link did not navigate away
+    # A citation in an earlier answer still opens its own paragraph.
+    ask(page, "Is the force prepared for an armed attack?")
+    page.locator("#peelqa-sources label", has_text="[1] ").first.click()
+    page.get_by_text("The force is well prepared to respond to an attack").last.wait_for(timeout=15_000)
+    page.wait_for_function("document.getElementById('peelqa-hit').innerText.startsWith('The force is well prepared')")
+    page.get_by_test_id("bot").first.get_by_role("link", name=re.compile(r"› para 8$")).first.click()
+    page.wait_for_function("document.getElementById('peelqa-hit').innerText.includes('first children’s hub')",
+                           timeout=15_000)
 
 
 def test_upload_rebuild_ask_and_markup_stays_literal(page, tmp_path):
