@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from indexer.lexical import WORD
 from indexer.passage import Passage
 from indexer.text import fold
 
@@ -48,7 +49,6 @@ def asks_for_improvement(question: str) -> bool:
     return bool(_IMPROVE_QUESTION.search(fold(question)))
 
 
-_WORD = re.compile(r"(?u)\b\w\w+\b")
 _QUANTITY_QUESTION = re.compile(
     r"\bhow\s+many\b|\bnumber\s+of\b|\b(?:figures?|statistics?|stats|percentage|budget|costs?|spend|spent)\b"
     r"|\bhow\s+much\s+(?:money|does|do|did|is|was)\b|£", re.IGNORECASE)
@@ -87,4 +87,4 @@ def correct_spelling(question: str, vocabulary: list[str], misspelt, min_length:
         close = difflib.get_close_matches(lower, vocabulary, n=1, cutoff=cutoff)
         return close[0] if close else word
 
-    return _WORD.sub(fix, question)
+    return WORD.sub(fix, question)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.errors import IndexModelMismatchError, ModelError
+from indexer.errors import IndexModelMismatchError
 from indexer.lexical import content_words
-from indexer.model import Embedder, load_embedder
+from indexer.model import Embedder, load_embedder, recorded_model
 from indexer.passage import Passage
 from indexer.store import IndexData, default_index_dir, read_index
 from indexer.text import fold
@@ -77,12 +77,8 @@ def _reciprocal_rank(scores: np.ndarray, k: int = 60) -> np.ndarray:
 def embedder_for(manifest: dict) -> Embedder:
     """The model an index was built with, verified against the checksum the index recorded."""
     model = manifest.get("model", {})
-    try:
-        return load_embedder(model.get("name"), expected_sha256=model.get("sha256"))
-    except ModelError:
-        if model.get("path") and Path(model["path"]).is_dir():
-            return load_embedder(model["path"], expected_sha256=model.get("sha256"))
-        raise
+    # Neither name nor folder found: load by name anyway, so the error names the missing model.
+    return load_embedder(recorded_model(model) or model.get("name"), expected_sha256=model.get("sha256"))
 
 
 class Searcher:

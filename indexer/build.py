@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import IndexCorruptError, IndexNotFoundError, ModelError, SeedsError
+from .errors import IndexCorruptError, IndexNotFoundError, SeedsError
 from .lexical import vocabulary
-from .model import Embedder, load_embedder, resolve_model
+from .model import Embedder, load_embedder, recorded_model
 from .parse import parse_document
 from .passage import Passage
 from .sentences import split_long
@@ -79,16 +79,11 @@ def read_source(path: Path) -> tuple[str, str]:
 
 
 def _model_of(index_dir: Path) -> str | None:
-    """The model an existing index was built with: its registry name, else the folder it was loaded from."""
+    """The model an existing index was built with, if there is one and it can still be found."""
     try:
-        model = read_manifest(index_dir).get("model", {})
+        return recorded_model(read_manifest(index_dir).get("model", {}))
     except (IndexNotFoundError, IndexCorruptError):
         return None
-    try:
-        resolve_model(model.get("name"))
-        return model.get("name")
-    except ModelError:
-        return model.get("path") if model.get("path") and Path(model["path"]).is_dir() else None
 
 
 def _previous(index_dir: Path, embedder: Embedder, full: bool, notes: list[str]) -> IndexData | None:

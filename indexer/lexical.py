@@ -33,13 +33,14 @@ def stopwords() -> tuple[str, ...]:
     return tuple(sorted(set(STOPWORDS_EN) | set(_QUESTION_WORDS)))
 
 
-_WORD = re.compile(r"(?u)\b\w\w+\b")
+# The split bm25s uses: words of two or more word characters.
+WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
 def content_words(text: str) -> list[str]:
     """Lower-cased words of `text` that carry topic (the same split bm25s uses), unstemmed, in order."""
     stop = set(stopwords())
-    return [w for w in _WORD.findall(fold(text).lower()) if w not in stop]
+    return [w for w in WORD.findall(fold(text).lower()) if w not in stop]
 
 
 def stem(word: str) -> str:

@@ -103,6 +103,16 @@ def resolve_model(model: str | os.PathLike | None = None) -> ModelSpec:
     return ModelSpec(name=name, path=folder, weights=weights, expected_sha256=(entry or {}).get("sha256"))
 
 
+def recorded_model(info: dict) -> str | None:
+    """How to find again the model an index records: its name while that resolves, else its folder."""
+    name, path = info.get("name"), info.get("path")
+    try:
+        resolve_model(name)
+        return name
+    except ModelError:
+        return path if path and Path(path).is_dir() else None
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
