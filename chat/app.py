@@ -15,7 +15,7 @@ import gradio as gr  # noqa: E402
 
 from indexer.errors import PeelqaError  # noqa: E402
 
-from .render import answer_markdown, escape_md, is_follow_up, parse_source_link, source_html  # noqa: E402
+from .render import answer_markdown, escape_md, parse_source_link, source_html  # noqa: E402
 from .service import ChatService  # noqa: E402
 
 EXAMPLES = [
@@ -34,7 +34,6 @@ CSS = """
 # hidden textbox, whose Python handler renders the source panel. A timestamp makes repeat clicks fire.
 CITATION_JS = """
 () => {
-  window.peelqaCitations = true;
   document.addEventListener('click', (event) => {
     const link = event.target.closest('a[href*="#peelqa-src/"]');
     if (!link) return;
@@ -60,9 +59,9 @@ def build_app(service: ChatService) -> gr.Blocks:
         history = list(history or [])
         if not (message or "").strip():
             return history, "", gr.update(), [], last_question
-        context = last_question if last_question and is_follow_up(message) else None
+        answer = None
         try:
-            answer = service.ask(message, int(top_k), filters_of(title, force, year, section), context)
+            answer = service.ask(message, int(top_k), filters_of(title, force, year, section), last_question)
             reply = answer_markdown(answer)
             results = [q.to_dict() for q in answer.quotes]
         except PeelqaError as exc:
@@ -70,7 +69,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         # Shown as typed, never as HTML: escape_md turns markup into literal text.
         history += [{"role": "user", "content": escape_md(message)}, {"role": "assistant", "content": reply}]
         labels = [f"[{r['rank']}] {r['citation']}" for r in results]
-        new_last = last_question if context else message.strip()
+        # A follow-up keeps the question it follows as the context for the next one; so does a failed question.
+        new_last = last_question if answer is None or answer.context else message.strip()
         return history, "", gr.update(choices=labels, value=None), results, new_last
 
     def render_source(document: str, start: int, end: int) -> str:
@@ -127,9 +127,8 @@ def build_app(service: ChatService) -> gr.Blocks:
 
     def api_ask(question: str, top_k: int = 5, previous: str = "") -> dict:
         """Answer a question; `previous` is the earlier question, for follow-ups. Same JSON as `peelqa ask --json`."""
-        context = previous if previous and is_follow_up(question) else None
         try:
-            return service.ask(question, int(top_k), None, context).to_dict()
+            return service.ask(question, int(top_k), None, previous).to_dict()
         except PeelqaError as exc:
             raise gr.Error(str(exc)) from exc
 

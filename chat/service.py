@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from indexer.store import default_index_dir
 
 from .answer import Answer
 from .qa import QA
+from .render import is_follow_up
 from .search import Searcher
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -58,9 +58,14 @@ class ChatService:
     def qa(self) -> QA:
         return self._qa
 
-    def ask(self, question: str, top_k: int = 5, filters: dict | None = None, context: str | None = None) -> Answer:
+    def ask(self, question: str, top_k: int = 5, filters: dict | None = None, previous: str | None = None) -> Answer:
+        """Answer `question`; a follow-up ("why?", "and what about children?") is read with `previous`.
+
+        The answer's `context` says whether `previous` was used.
+        """
         qa = self._qa  # one snapshot per question, even if a rebuild swaps in a new index meanwhile
         where = (lambda p: matches(p, filters)) if filters and any(filters.values()) else None
+        context = previous if previous and is_follow_up(question) else None
         return qa.ask(question, top_k, where, context)
 
     def rebuild(self, progress=None) -> BuildSummary:
@@ -77,10 +82,6 @@ class ChatService:
         finally:
             self._rebuild_lock.release()
 
-    @property
-    def rebuilding(self) -> bool:
-        return self._rebuild_lock.locked()
-
     def save_upload(self, path: Path, original_name: str | None = None) -> str:
         """Copy an uploaded report into the seeds folder (never outside it); returns the saved name."""
         path = Path(path)
@@ -88,8 +89,9 @@ class ChatService:
         if size > MAX_UPLOAD_BYTES:
             raise PeelqaError(f"{original_name or path.name} is {size // 1024} KiB; the limit is "
                               f"{MAX_UPLOAD_BYTES // 1024} KiB")
+        data = path.read_bytes()
         try:
-            path.read_bytes().decode("utf-8")
+            data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise PeelqaError(f"{original_name or path.name} is not UTF-8 text") from exc
         name = safe_file_name(original_name or path.name)
@@ -97,12 +99,12 @@ class ChatService:
         seeds.mkdir(parents=True, exist_ok=True)
         target = (seeds / name).resolve()
         stem, suffix, n = target.stem, target.suffix, 2
-        while target.exists() and target.read_bytes() != path.read_bytes():
+        while target.exists() and target.read_bytes() != data:
             target = seeds / f"{stem}-{n}{suffix}"  # never overwrite a different report
             n += 1
         if target.parent != seeds:
             raise PeelqaError(f"refusing to write outside the seeds folder: {name}")
-        shutil.copyfile(path, target)
+        target.write_bytes(data)
         return target.name
 
     def documents(self) -> list[list]:
