@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import html
+import inspect
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
 from indexer.errors import PeelqaError  # noqa: E402
+from indexer.limits import LIMITS  # noqa: E402
 
 from .render import answer_markdown, escape_md, parse_source_link, source_html  # noqa: E402
 from .service import ChatService  # noqa: E402
@@ -49,6 +52,32 @@ CITATION_JS = """
 SCROLL_JS = "() => { const m = document.getElementById('peelqa-hit'); if (m) m.scrollIntoView({block: 'center'}); }"
 
 
+log = logging.getLogger("peelqa")
+
+
+class Blocks(gr.Blocks):
+    """gr.Blocks whose API endpoints also take calls that leave out trailing arguments with defaults.
+
+    gradio_client fills in defaults itself, but a raw REST call (`POST /gradio_api/call/ask` with two
+    values) was refused with an empty error; here the function's own defaults fill the gap.
+    """
+
+    def validate_inputs(self, block_fn, inputs: list) -> None:
+        fn = getattr(block_fn, "fn", None)
+        if callable(fn) and len(inputs) < len(block_fn.inputs):
+            params = list(inspect.signature(fn).parameters.values())[len(inputs):len(block_fn.inputs)]
+            if params and all(p.default is not inspect.Parameter.empty for p in params):
+                inputs.extend(p.default for p in params)  # in place: Gradio goes on with this list
+        super().validate_inputs(block_fn, inputs)
+
+
+def user_error(exc: PeelqaError) -> gr.Error:
+    """A user's mistake is one line in the server log and one message to the user; tracebacks are kept for
+    real faults (any other exception, which Gradio logs in full)."""
+    log.warning("%s: %s", type(exc).__name__, exc)
+    return gr.Error(str(exc), print_exception=False)
+
+
 def build_app(service: ChatService) -> gr.Blocks:
     choices = service.filter_choices()
 
@@ -65,6 +94,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             reply = answer_markdown(answer)
             results = [q.to_dict() for q in answer.quotes]
         except PeelqaError as exc:
+            log.warning("%s: %s", type(exc).__name__, exc)
             reply, results = f"⚠️ {escape_md(str(exc))}", []
         # Shown as typed, never as HTML: escape_md turns markup into literal text.
         history += [{"role": "user", "content": escape_md(message)}, {"role": "assistant", "content": reply}]
@@ -118,6 +148,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             try:
                 saved.append(service.save_upload(path, path.name))
             except PeelqaError as exc:
+                log.warning("%s: %s", type(exc).__name__, exc)
                 problems.append(str(exc))
         lines = [f"Saved {escape_md(n)} to the seeds folder." for n in saved]
         lines += [f"⚠️ {escape_md(p)}" for p in problems]
@@ -125,21 +156,22 @@ def build_app(service: ChatService) -> gr.Blocks:
             lines.append("Click **Rebuild index** to add it to the answers.")
         return "\n\n".join(lines) or "No file received."
 
-    def api_ask(question: str, top_k: int = 5, previous: str = "") -> dict:
+    def api_ask(question: str, top_k: int | None = 5, previous: str | None = None) -> dict:
         """Answer a question; `previous` is the earlier question, for follow-ups. Same JSON as `peelqa ask --json`."""
         try:
-            return service.ask(question, int(top_k), None, previous).to_dict()
+            return service.ask(question, 5 if top_k is None else top_k, None, previous).to_dict()
         except PeelqaError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise user_error(exc) from None
 
     def api_rebuild() -> dict:
-        """Rebuild the index incrementally from the seeds folder; returns the summary."""
+        """Rebuild the index incrementally from the seeds folder; returns the summary (refused while one runs)."""
         try:
             return service.rebuild().to_dict()
         except PeelqaError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise user_error(exc) from None
 
-    with gr.Blocks(title="peelqa") as demo:
+    # Uploads live in Gradio's cache until saved or refused (both delete them); this sweeps the rest hourly.
+    with Blocks(title="peelqa", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## peelqa — answers quoted from police inspection reports\n"
                     "Every answer is an exact quote with its citation. Nothing is generated.")
         with gr.Tab("Chat"):
@@ -188,24 +220,37 @@ def build_app(service: ChatService) -> gr.Blocks:
             None, None, None, js=SCROLL_JS)
         jump.change(on_citation_click, jump, panel, api_visibility="private").then(None, None, None, js=SCROLL_JS)
         files.upload(on_upload, files, upload_status, api_visibility="private")
+        # Rebuilds are not queued: a second one runs at once and is refused by the service ("already running").
         rebuild_btn.click(on_rebuild, None, [rebuild_status, table, f_title, f_force, f_year, f_section],
-                          api_visibility="private", concurrency_limit=1)
+                          api_visibility="private", concurrency_limit=None)
         gr.api(api_ask, api_name="ask")
-        gr.api(api_rebuild, api_name="rebuild", concurrency_limit=1)
+        gr.api(api_rebuild, api_name="rebuild", concurrency_limit=None)
     return demo
+
+
+def start(service: ChatService, host: str = "127.0.0.1", port: int | None = None) -> tuple[gr.Blocks, str]:
+    """Build and launch the app without blocking (tests call this too); returns it and its URL.
+
+    Four questions run at once (the searcher and model are thread-safe); no sharing, no monitoring
+    endpoint, uploads capped by Gradio before they reach peelqa.
+    """
+    demo = build_app(service)
+    demo.queue(default_concurrency_limit=4)
+    _, url, _ = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, share=False,
+                            ssr_mode=False, css=CSS, js=CITATION_JS, footer_links=["api"], enable_monitoring=False,
+                            max_file_size=max(LIMITS.upload_bytes.values()))
+    return demo, url or f"http://{host}:{port}/"
 
 
 def serve(index_dir: Path | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Load the index and model once, launch the app, print one line when ready, and block."""
     from .qa import QA
 
+    logging.basicConfig(format="peelqa: %(levelname)s: %(message)s", level=logging.INFO)
     qa = QA.open(index_dir, build_if_missing=True, on_build=lambda message: print(f"peelqa: {message}", flush=True))
     service = ChatService(index_dir, qa=qa)
-    demo = build_app(service)
-    demo.queue(default_concurrency_limit=4)
-    _, url, _ = demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True,
-                            quiet=True, ssr_mode=False, css=CSS, js=CITATION_JS,
-                            footer_links=["api"])
+    demo, url = start(service, host, port)
+    service.verify_in_background()
     print(f"peelqa: chat ready at {url.rstrip('/') if url else f'http://{host}:{port}'} (Ctrl+C to stop)",
           flush=True)
     demo.block_thread()

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from indexer import __version__
-from indexer.errors import PeelqaError
+from indexer.errors import BadInputError, PeelqaError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
     p.add_argument("--model", help="embedding model: a name in models/ or a path (default: all-MiniLM-L6-v2)")
     p.add_argument("--full", action="store_true", help="re-embed every file, changed or not")
+    p.add_argument("--repair", action="store_true",
+                   help="check every index file against its checksum and rebuild what is damaged (a plain "
+                        "index run does this too; --repair also says what it found)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    p = sub.add_parser("check", help="verify every index file against the checksums in its manifest")
+    p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
     p = sub.add_parser("ask", help="answer a question with quotes from the reports")
     p.add_argument("question", help='the question, or "-" to read one question per line from stdin')
@@ -64,10 +71,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Ticker:
+    """Progress for logs and pipes: one line at most every `every` seconds, with an estimate of time left."""
+
+    def __init__(self, every: float = 10.0):
+        self.every, self.stage = every, ""
+        self.began = self.last = time.monotonic()  # quiet for the first `every` seconds: short runs print nothing
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        now = time.monotonic()
+        if message != self.stage:
+            self.stage, self.began = message, now
+        if now - self.last < self.every or not total:
+            return
+        self.last = now
+        left = (now - self.began) / done * (total - done) if done else None
+        eta = f", about {_duration(left)} left" if left is not None and done < total else ""
+        print(f"peelqa: {message} {done}/{total} ({100 * done // total}%){eta}", file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def _progress_bar():
-    """A rich progress bar on a terminal; silent otherwise (logs and pipes stay clean)."""
+    """A rich progress bar on a terminal; a line every 10 s otherwise (logs and pipes stay readable)."""
     if not sys.stderr.isatty():
-        return None, None
+        return None, _Ticker()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -88,13 +118,32 @@ def cmd_index(args) -> int:
         with bar:
             summary = build_index(args.seeds, args.index_dir, args.model, args.full, update)
     else:
-        summary = build_index(args.seeds, args.index_dir, args.model, args.full, None)
+        summary = build_index(args.seeds, args.index_dir, args.model, args.full, update)
     for file, reason in summary.skipped.items():
         print(f"peelqa: skipped {file}: {reason}", file=sys.stderr)
     for note in summary.notes:
         print(f"peelqa: {note}", file=sys.stderr)
+    if args.repair and not summary.repaired:
+        print("peelqa: no damaged index files found", file=sys.stderr)
     print(json.dumps(summary.to_dict()) if args.json else summary.line())
     return 0
+
+
+def cmd_check(args) -> int:
+    from indexer.store import verify_index
+
+    report = verify_index(args.index_dir)
+    if args.json:
+        print(json.dumps(report))
+    elif report["ok"]:
+        print(f"index at {report['index_dir']} is intact: {report['files']} files, "
+              f"{report['bytes'] / 1e6:.1f} MB checked in {report['seconds']:.1f} s")
+    else:
+        for problem in report["problems"]:
+            print(f"peelqa: damaged: {problem}", file=sys.stderr)
+        print(f"peelqa: error: index at {report['index_dir']} is damaged (fix: peelqa index --repair)",
+              file=sys.stderr)
+    return 0 if report["ok"] else 1
 
 
 def _open_qa(index_dir: Path | None):
@@ -151,14 +200,18 @@ def cmd_ask(args) -> int:
         _print_answer(qa.ask(args.question, args.top_k), args.json)
         return 0
     status = 0
-    for line in sys.stdin:
+    # Bytes, not text: one line that is not UTF-8 is reported on its own and the batch goes on.
+    for number, raw in enumerate(getattr(sys.stdin, "buffer", sys.stdin), start=1):
+        line = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
         if not line.strip():
             continue
         try:
             _print_answer(qa.ask(line, args.top_k), args.json)
         except PeelqaError as exc:
-            print(f"peelqa: error: {exc}", file=sys.stderr)
-            status = 1
+            print(f"peelqa: error: line {number}: {exc}", file=sys.stderr, flush=True)
+            if args.json:
+                print(json.dumps({"line": number, "error": str(exc)}), flush=True)
+            status = exc.exit_code
     return status
 
 
@@ -199,7 +252,7 @@ def cmd_serve(args) -> int:
     from .app import serve
 
     if not 1 <= args.port <= 65535:
-        raise PeelqaError(f"port must be from 1 to 65535, not {args.port}")
+        raise BadInputError(f"port must be from 1 to 65535, not {args.port}")
     try:
         serve(args.index_dir, args.host, args.port)
     except OSError as exc:
@@ -207,7 +260,7 @@ def cmd_serve(args) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "check": cmd_check}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except PeelqaError as exc:
         print(f"peelqa: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         print("peelqa: interrupted", file=sys.stderr)
         return 130

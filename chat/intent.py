@@ -68,7 +68,8 @@ def has_quantity(text: str) -> bool:
     return bool(_QUANTITY.search(text))
 
 
-def correct_spelling(question: str, vocabulary: list[str], misspelt, min_length: int = 5, cutoff: float = 0.84) -> str:
+def correct_spelling(question: str, vocabulary: list[str], misspelt, min_length: int = 5, cutoff: float = 0.84,
+                     limit: int | None = None) -> str:
     """Replace misspelt words with a close spelling the reports use ("investigatons" → "investigations").
 
     Args:
@@ -78,12 +79,19 @@ def correct_spelling(question: str, vocabulary: list[str], misspelt, min_length:
             everyday English use; "weather" must not become "whether").
         min_length: shorter words are left alone; too many short words are one letter from another.
         cutoff: difflib similarity a replacement must reach.
+        limit: at most this many words are looked up (each costs a pass over the vocabulary).
     """
+    tried = 0
+
     def fix(m: re.Match) -> str:
+        nonlocal tried
         word = m.group(0)
         lower = word.lower()
-        if len(lower) < min_length or lower.isdigit() or not misspelt(lower):
+        if len(lower) < min_length or lower.isdigit() or (limit is not None and tried >= limit):
             return word
+        if not misspelt(lower):
+            return word
+        tried += 1
         close = difflib.get_close_matches(lower, vocabulary, n=1, cutoff=cutoff)
         return close[0] if close else word
 

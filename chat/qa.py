@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
-from indexer.errors import IndexNotFoundError, PeelqaError
+from indexer.errors import BadInputError, IndexNotFoundError
+from indexer.limits import LIMITS
 from indexer.passage import Passage
 from indexer.store import default_index_dir
 
@@ -13,23 +15,44 @@ from .answer import Answer, compose_answer
 from .evaluate import threshold_for
 from .search import Scoring, Searcher
 
-MAX_TOP_K = 50
-MAX_QUESTION_CHARS = 2000
+
+def _text(value, what: str, limit: int) -> str:
+    """`value` as clean text: a string, valid Unicode (no lone surrogates from undecodable bytes), control
+    characters turned into spaces, trimmed, at most `limit` characters."""
+    if not isinstance(value, str):
+        raise BadInputError(f"the {what} must be text, not {type(value).__name__}")
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        raise BadInputError(f"the {what} is not valid UTF-8 text", fix="send the text as UTF-8")
+    value = _CONTROL.sub(" ", value).strip()
+    if len(value) > limit:
+        raise BadInputError(f"the {what} is {len(value):,} characters long; the limit is {limit:,}")
+    return value
 
 
-def check_question(question: str) -> str:
-    q = (question or "").strip()
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def check_question(question) -> str:
+    q = _text(question if question is not None else "", "question", LIMITS.question_chars)
     if not q:
-        raise PeelqaError("the question is empty",
-                          fix='ask something, e.g. peelqa ask "Is the force good at investigating crime?"')
-    if len(q) > MAX_QUESTION_CHARS:
-        raise PeelqaError(f"the question is {len(q)} characters long; the limit is {MAX_QUESTION_CHARS}")
+        raise BadInputError("the question is empty",
+                            fix='ask something, e.g. peelqa ask "Is the force good at investigating crime?"')
     return q
 
 
-def check_top_k(top_k: int) -> int:
-    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
-        raise PeelqaError(f"top-k must be a whole number from 1 to {MAX_TOP_K}, not {top_k!r}")
+def check_context(previous) -> str | None:
+    """The earlier question a follow-up is read with; None or "" means none."""
+    if previous is None:
+        return None
+    return _text(previous, "previous question", LIMITS.context_chars) or None
+
+
+def check_top_k(top_k) -> int:
+    """A whole number of quotes from 1 to LIMITS.top_k; digits in a string are accepted (forms send text)."""
+    if isinstance(top_k, str) and top_k.strip().isdigit():
+        top_k = int(top_k.strip())
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= LIMITS.top_k:
+        raise BadInputError(f"top_k must be a whole number from 1 to {LIMITS.top_k}, not {top_k!r}"[:200])
     return top_k
 
 
@@ -78,6 +101,7 @@ class QA:
         """
         question = check_question(question)
         top_k = check_top_k(top_k)
+        context = check_context(context)
         query = f"{context} {question}" if context else question
         r = self.searcher.retrieve(query, top_k, where)
         return compose_answer(question, [(h.passage, h.score, h.sentence_scores) for h in r.hits],

@@ -14,6 +14,7 @@ import numpy as np
 
 from indexer.errors import IndexModelMismatchError
 from indexer.lexical import content_words
+from indexer.limits import LIMITS
 from indexer.model import Embedder, load_embedder, recorded_model
 from indexer.passage import Passage
 from indexer.store import IndexData, default_index_dir, read_index
@@ -151,12 +152,13 @@ class Searcher:
         scoring = scoring or self.scoring
         n = len(self.data.passages)
         if scoring.spelling:
-            question = correct_spelling(question, self.data.words, self._misspelt)
+            question = correct_spelling(question, self.data.words, self._misspelt, limit=LIMITS.repaired_words)
         words = list(dict.fromkeys(content_words(question)))
         unknown = [w for w in words if not self.data.lexical.knows(w)]
-        vectors = self.embedder.encode([fold(question), *unknown]).astype(np.float32)
+        # Past the limit, unknown words earn no synonym credit (bounds the work a long question costs).
+        vectors = self.embedder.encode([fold(question), *unknown[:LIMITS.unknown_words]]).astype(np.float32)
         q = vectors[0]
-        coverage = self._coverage(len(words), vectors[1:])
+        coverage = self._coverage(len(words), len(unknown), vectors[1:])
         if n == 0 or top_k <= 0:
             return Retrieval(question, [], 0.0, coverage)
         dense, sentence_cos = self._dense(q, scoring.sentence_weight)
@@ -199,12 +201,12 @@ class Searcher:
         """A word the reports lack and the model's vocabulary lacks too (so not an everyday word)."""
         return not self.data.lexical.knows(word) and self.embedder.count_tokens(word) > 3
 
-    def _coverage(self, n_words: int, unknown_vectors: np.ndarray) -> float:
+    def _coverage(self, n_words: int, n_unknown: int, unknown_vectors: np.ndarray) -> float:
         """Share of the question's content words the reports contain: a word they lack counts in part
         when a word they have means nearly the same ("kids" ~ "children"), so paraphrases are not refused."""
         if n_words == 0:
             return 0.0
-        credit = float(n_words - len(unknown_vectors))
+        credit = float(n_words - n_unknown)
         if len(unknown_vectors) and len(self.data.words):
             nearest = (unknown_vectors @ self.data.word_vectors.T).max(axis=1)
             credit += float(np.clip((nearest - SYNONYM_FLOOR) / (SYNONYM_FULL - SYNONYM_FLOOR), 0, 1).sum())

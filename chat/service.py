@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from pathlib import Path
 
-from indexer.build import SUFFIXES, BuildSummary, build_index, default_seeds_dir, read_source
-from indexer.errors import PeelqaError
+from indexer.build import BuildSummary, build_index, default_seeds_dir
+from indexer.errors import BadInputError, BusyError, IndexCorruptError, NotFoundError
+from indexer.limits import LIMITS, too_big
 from indexer.passage import Passage
-from indexer.store import default_index_dir
+from indexer.sources import SUFFIXES, SourceError, decode_text, read_source
+from indexer.store import REPAIR, damaged_files, default_index_dir, indexed_bytes
 
 from .answer import Answer
-from .qa import QA
+from .qa import QA, check_context, check_question
 from .render import is_follow_up
 from .search import Searcher
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+log = logging.getLogger("peelqa")
 FILTER_FIELDS = ("title", "force", "year", "section")
 
 
@@ -25,7 +28,7 @@ def safe_file_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
     if suffix not in SUFFIXES:
-        raise PeelqaError(f"{base!r} is not a .txt or .md report")
+        raise BadInputError(f"{base!r} is not a {' or '.join(SUFFIXES)} report")
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-_") or "report"
     return f"{stem[:80]}{suffix}"
 
@@ -53,6 +56,7 @@ class ChatService:
         recorded = self._qa.searcher.manifest.get("seeds_dir")
         self.seeds_dir = Path(seeds_dir or (recorded if recorded and Path(recorded).is_dir() else default_seeds_dir()))
         self._rebuild_lock = threading.Lock()
+        self.integrity_problem: str | None = None
 
     @property
     def qa(self) -> QA:
@@ -63,6 +67,7 @@ class ChatService:
 
         The answer's `context` says whether `previous` was used.
         """
+        question, previous = check_question(question), check_context(previous)
         qa = self._qa  # one snapshot per question, even if a rebuild swaps in a new index meanwhile
         where = (lambda p: matches(p, filters)) if filters and any(filters.values()) else None
         context = previous if previous and is_follow_up(question) else None
@@ -71,7 +76,7 @@ class ChatService:
     def rebuild(self, progress=None) -> BuildSummary:
         """Incremental rebuild from the seeds folder, then an atomic switch to the new index."""
         if not self._rebuild_lock.acquire(blocking=False):
-            raise PeelqaError("a rebuild is already running; wait for it to finish")
+            raise BusyError("a rebuild is already running; wait for it to finish")
         try:
             old = self._qa
             summary = build_index(self.seeds_dir, self.index_dir, progress=progress,
@@ -82,19 +87,48 @@ class ChatService:
         finally:
             self._rebuild_lock.release()
 
+    def verify_in_background(self) -> threading.Thread | None:
+        """Checksum a large index's files after start-up (a small one was checked in full on load).
+
+        A mismatch is logged as one line naming the fix and kept in `integrity_problem` for the UI.
+        """
+        manifest = self._qa.searcher.manifest
+        if indexed_bytes(manifest) <= LIMITS.full_check_bytes:
+            return None
+
+        def check() -> None:
+            folder = self._qa.searcher.data.directory
+            damaged = damaged_files(folder, manifest, full=True)
+            if damaged:
+                self.integrity_problem = str(IndexCorruptError(
+                    f"index at {folder} is damaged ({'; '.join(f'{k}: {v}' for k, v in damaged.items())})",
+                    fix=REPAIR))
+                log.error("%s", self.integrity_problem)
+
+        thread = threading.Thread(target=check, name="peelqa-verify", daemon=True)
+        thread.start()
+        return thread
+
     def save_upload(self, path: Path, original_name: str | None = None) -> str:
-        """Copy an uploaded report into the seeds folder (never outside it); returns the saved name."""
+        """Copy an uploaded report into the seeds folder (never outside it); returns the saved name.
+
+        The uploaded temporary file is removed whether it is accepted or not.
+        """
         path = Path(path)
-        size = path.stat().st_size
-        if size > MAX_UPLOAD_BYTES:
-            raise PeelqaError(f"{original_name or path.name} is {size // 1024} KiB; the limit is "
-                              f"{MAX_UPLOAD_BYTES // 1024} KiB")
-        data = path.read_bytes()
+        shown = original_name or path.name
         try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise PeelqaError(f"{original_name or path.name} is not UTF-8 text") from exc
-        name = safe_file_name(original_name or path.name)
+            name = safe_file_name(shown)
+            limit = LIMITS.upload_bytes[Path(name).suffix]
+            size = path.stat().st_size
+            if size > limit:
+                raise BadInputError(too_big(shown, size, limit))
+            data = path.read_bytes()
+            try:
+                decode_text(data)
+            except SourceError as exc:
+                raise BadInputError(f"{shown}: {exc}") from None
+        finally:
+            path.unlink(missing_ok=True)
         seeds = self.seeds_dir.resolve()
         seeds.mkdir(parents=True, exist_ok=True)
         target = (seeds / name).resolve()
@@ -103,7 +137,7 @@ class ChatService:
             target = seeds / f"{stem}-{n}{suffix}"  # never overwrite a different report
             n += 1
         if target.parent != seeds:
-            raise PeelqaError(f"refusing to write outside the seeds folder: {name}")
+            raise BadInputError(f"refusing to write outside the seeds folder: {name}")
         target.write_bytes(data)
         return target.name
 
@@ -126,17 +160,17 @@ class ChatService:
         for p in self._qa.searcher.passages:
             if p.document == document and p.start == start and p.end == end:
                 return p
-        raise PeelqaError(f"no passage of {document} at {start}-{end} in the index; ask again after a rebuild")
+        raise NotFoundError(f"no passage of {document} at {start}-{end} in the index; ask again after a rebuild")
 
     def source(self, document: str) -> tuple[str, str]:
         """(text, note) of a source file; the note warns when it changed since it was indexed."""
         entry = next((d for d in self._qa.searcher.manifest.get("documents", []) if d["file"] == document), None)
         path = (self.seeds_dir / document).resolve()
         if entry is None or self.seeds_dir.resolve() not in path.parents:
-            raise PeelqaError(f"{document} is not in the index")
+            raise NotFoundError(f"{document} is not in the index")
         try:
             text, digest = read_source(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PeelqaError(f"cannot read {document}: {exc}") from exc
+        except SourceError as exc:
+            raise NotFoundError(f"cannot read {document}: {exc}") from exc
         note = "" if digest == entry["sha256"] else "This file changed after it was indexed; rebuild the index."
         return text, note

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -19,11 +18,26 @@ from .model import Embedder, load_embedder, recorded_model
 from .parse import parse_document
 from .passage import Passage
 from .sentences import split_long
-from .store import FORMAT, FORMAT_VERSION, IndexData, read_index, read_manifest, write_index
+from .sources import SUFFIXES, SourceError, discover, read_source
+from .store import (
+    EMBEDDING_FILES,
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    PASSAGES,
+    WORD_VECTORS,
+    WORDS,
+    IndexData,
+    build_lock,
+    damaged_files,
+    default_index_dir,
+    load_parts,
+    read_manifest,
+    write_index,
+)
 
-SUFFIXES = (".txt", ".md")
 # Bump when parsing or splitting changes, so a rebuild re-parses files whose bytes did not change.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 BATCH = 32
 
 Progress = Callable[[int, int, str], None]
@@ -47,6 +61,7 @@ class BuildSummary:
     skipped: dict[str, str] = field(default_factory=dict)  # file -> reason
     removed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # damaged index files that were rebuilt
 
     def line(self) -> str:
         docs = f"{self.documents} document{'s' * (self.documents != 1)}"
@@ -56,26 +71,12 @@ class BuildSummary:
             text += f"; dropped {len(self.removed)} deleted file(s)"
         if self.skipped:
             text += f"; skipped {len(self.skipped)} file(s)"
+        if self.repaired:
+            text += f"; repaired {', '.join(self.repaired)}"
         return text
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def discover(seeds_dir: Path) -> list[Path]:
-    """Every .txt and .md file under `seeds_dir`, hidden files and folders excepted, in a stable order."""
-    found = []
-    for path in sorted(seeds_dir.rglob("*")):
-        rel = path.relative_to(seeds_dir)
-        if path.suffix.lower() in SUFFIXES and path.is_file() and not any(p.startswith(".") for p in rel.parts):
-            found.append(path)
-    return found
-
-
-def read_source(path: Path) -> tuple[str, str]:
-    """The decoded text (newlines untouched, so offsets match the file) and the SHA-256 of its bytes."""
-    data = path.read_bytes()
-    return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
 
 
 def _model_of(index_dir: Path) -> str | None:
@@ -86,33 +87,58 @@ def _model_of(index_dir: Path) -> str | None:
         return None
 
 
-def _previous(index_dir: Path, embedder: Embedder, full: bool, notes: list[str]) -> IndexData | None:
-    if full:
-        return None
+@dataclass
+class _Previous:
+    """What a rebuild can reuse from the index it replaces, and what was found damaged in it."""
+
+    data: IndexData | None = None
+    damaged: dict[str, str] = field(default_factory=dict)
+
+    def rows(self) -> dict[str, tuple[dict, list[int]]]:
+        """document -> (manifest entry, row numbers of its passages), when its vectors can be reused."""
+        if self.data is None or any(f in self.damaged for f in EMBEDDING_FILES):
+            return {}
+        rows: dict[str, list[int]] = {}
+        for i, p in enumerate(self.data.passages):
+            rows.setdefault(p.document, []).append(i)
+        return {d["file"]: (d, rows.get(d["file"], [])) for d in self.data.manifest.get("documents", [])}
+
+    def word_vectors(self) -> dict[str, np.ndarray]:
+        if self.data is None or {WORDS, WORD_VECTORS} & set(self.damaged):
+            return {}
+        return dict(zip(self.data.words, self.data.word_vectors, strict=True))
+
+
+def _previous(index_dir: Path, embedder: Embedder, full: bool, notes: list[str]) -> _Previous:
+    """The previous index, every file checked against its checksum: a damaged part is rebuilt, never reused."""
     try:
-        prev = read_index(index_dir)
+        manifest = read_manifest(index_dir)
     except IndexNotFoundError:
-        return None
+        return _Previous()
     except IndexCorruptError as exc:
         notes.append(f"previous index unusable, rebuilding all: {exc}")
-        return None
-    if prev.manifest["model"].get("sha256") != embedder.sha256:
-        notes.append(f"model changed from {prev.manifest['model'].get('name')}, re-embedding all")
-        return None
-    if prev.manifest.get("parser_version") != PARSER_VERSION:
+        return _Previous(damaged={MANIFEST: str(exc)})
+    folder = Path(manifest.pop("_directory"))
+    damaged = damaged_files(folder, manifest, full=True)
+    if full:
+        return _Previous(damaged=damaged)
+    if manifest["model"].get("sha256") != embedder.sha256:
+        notes.append(f"model changed from {manifest['model'].get('name')}, re-embedding all")
+        return _Previous(damaged=damaged)
+    if manifest.get("parser_version") != PARSER_VERSION:
         notes.append("parser changed, re-parsing all")
-        return None
-    return prev
-
-
-def _reusable(prev: IndexData | None) -> dict[str, tuple[dict, list[int]]]:
-    """document -> (manifest entry, row numbers of its passages) in the previous index."""
-    if prev is None:
-        return {}
-    rows: dict[str, list[int]] = {}
-    for i, p in enumerate(prev.passages):
-        rows.setdefault(p.document, []).append(i)
-    return {d["file"]: (d, rows.get(d["file"], [])) for d in prev.manifest.get("documents", [])}
+        return _Previous(damaged=damaged)
+    if damaged:
+        notes.append("damaged index files rebuilt: " + "; ".join(f"{k}: {v}" for k, v in damaged.items()))
+    if PASSAGES in damaged or MANIFEST in damaged:
+        return _Previous(damaged=damaged)
+    try:
+        # Checksums were just verified file by file; damaged files are left out and rebuilt.
+        data = load_parts(folder, manifest, skip=set(damaged))
+    except IndexCorruptError as exc:
+        notes.append(f"previous index unusable, rebuilding all: {exc}")
+        return _Previous(damaged={**damaged, MANIFEST: str(exc)})
+    return _Previous(data, damaged)
 
 
 def build_index(
@@ -125,47 +151,87 @@ def build_index(
 ) -> BuildSummary:
     """Index every report under `seeds_dir` into `index_dir`, re-embedding only files that changed.
 
+    Damaged index files (checked against the manifest's checksums) are rebuilt; one build runs at a time
+    per index (BusyError otherwise).
+
     Args:
         seeds_dir: folder of .txt/.md reports (default: `seeds/`).
-        index_dir: where the index lives (default: `./index` or `$PEELQA_INDEX_DIR`).
+        index_dir: where the index lives (default: `$PEELQA_INDEX_DIR` or `./index`).
         model: embedding model name or path (default: the registry's default).
         full: re-embed everything even if a file is unchanged.
-        progress: called as `progress(done, total, message)` while embedding.
+        progress: called as `progress(done, total, message)` while reading and embedding.
         embedder: an already loaded model (tests pass a fake one); overrides `model`.
     """
     began = time.perf_counter()
     seeds_dir = Path(seeds_dir) if seeds_dir else default_seeds_dir()
-    index_dir = Path(index_dir) if index_dir else Path("index")
+    index_dir = Path(index_dir) if index_dir else default_index_dir()
     if not seeds_dir.is_dir():
         raise SeedsError(f"seeds folder {seeds_dir} does not exist", fix="pass --seeds DIR")
-    files = discover(seeds_dir)
+    files, skipped = discover(seeds_dir)
     if not files:
-        raise SeedsError(f"no .txt or .md reports in {seeds_dir}",
+        kinds = " or ".join(SUFFIXES)
+        raise SeedsError(f"no {kinds} reports in {seeds_dir}" + _reasons(skipped),
                          fix=f"add reports to {seeds_dir} or pass --seeds DIR")
-    if embedder is None and model is None:
-        model = _model_of(index_dir)  # a rebuild keeps the model the index was built with
-    embedder = embedder or load_embedder(model)
-    notes: list[str] = []
-    prev = _previous(index_dir, embedder, full, notes)
-    reuse = _reusable(prev)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    with build_lock(index_dir):
+        if embedder is None and model is None:
+            model = _model_of(index_dir)  # a rebuild keeps the model the index was built with
+        embedder = embedder or load_embedder(model)
+        notes: list[str] = []
+        prev = _previous(index_dir, embedder, full, notes)
+        reuse = prev.rows()
+        documents, kept = _read_all(files, reuse, prev, embedder, skipped, progress)
+        if not documents:
+            raise SeedsError(f"no readable reports in {seeds_dir}" + _reasons(skipped),
+                             fix="add UTF-8 .txt or .md reports")
+        fresh = [p for _, passages, rows in kept if rows is None for p in passages]
+        fresh_vectors, fresh_sentences = _embed(fresh, embedder, progress)
+        all_passages, vectors, sentence_vectors = _assemble(kept, prev.data, fresh_vectors, fresh_sentences)
+        words = vocabulary(all_passages)
+        word_vectors = _reuse_or_embed_words(words, prev.word_vectors(), embedder)
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "parser_version": PARSER_VERSION,
+            "package_version": __version__,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "model": {"name": embedder.name, "path": str(getattr(embedder, "path", "")), "sha256": embedder.sha256,
+                      "dimension": embedder.dimension, "max_tokens": embedder.max_tokens},
+            "metric": "inner_product_on_normalized",
+            "seeds_dir": str(seeds_dir.resolve()),
+            "passages": len(all_passages),
+            "documents": documents,
+        }
+        write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, word_vectors)
+    removed = sorted(set(reuse) - {d["file"] for d in documents} - set(skipped))
+    return BuildSummary(
+        index_dir=str(index_dir), documents=len(documents), passages=len(all_passages), embedded=len(fresh),
+        seconds=time.perf_counter() - began, skipped=skipped, removed=removed, notes=notes,
+        repaired=sorted(prev.damaged),
+    )
 
-    documents, skipped = [], {}
-    kept: list[tuple[str, list[Passage], list[int] | None]] = []  # (file, passages, old rows or None)
-    for path in files:
-        rel = path.relative_to(seeds_dir).as_posix()
+
+def _reasons(skipped: dict[str, str]) -> str:
+    return f" ({'; '.join(f'{f}: {r}' for f, r in skipped.items())})" if skipped else ""
+
+
+def _read_all(files, reuse, prev: _Previous, embedder: Embedder, skipped: dict[str, str],
+              progress: Progress | None) -> tuple[list[dict], list[tuple[str, list[Passage], list[int] | None]]]:
+    """Manifest entries and (file, passages, reused rows or None) for each readable report."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    documents, kept = [], []
+    for n, source_file in enumerate(files, start=1):
+        rel = source_file.rel
+        if progress:
+            progress(n - 1, len(files), "reading reports")
         try:
-            source, digest = read_source(path)
-        except UnicodeDecodeError as exc:
-            skipped[rel] = f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
-            continue
-        except OSError as exc:
-            skipped[rel] = f"cannot read: {exc.strerror or exc}"
+            source, digest = read_source(source_file.path)
+        except SourceError as exc:
+            skipped[rel] = str(exc)
             continue
         old = reuse.get(rel)
         if old and old[0]["sha256"] == digest:
             entry, rows = old
-            kept.append((rel, [prev.passages[i] for i in rows], rows))
+            kept.append((rel, [prev.data.passages[i] for i in rows], rows))
             documents.append(entry)
             continue
         parsed = parse_document(source, rel)
@@ -180,16 +246,17 @@ def build_index(
             "title": parsed.title, "force": parsed.force, "year": parsed.year, "pillar": parsed.pillar,
             "indexed_at": now,
         })
-    if not documents:
-        reasons = "; ".join(f"{f}: {r}" for f, r in skipped.items())
-        raise SeedsError(f"no readable reports in {seeds_dir} ({reasons})", fix="add UTF-8 .txt or .md reports")
+    if progress:
+        progress(len(files), len(files), "reading reports")
+    return documents, kept
 
-    fresh = [p for _, passages, rows in kept if rows is None for p in passages]
-    fresh_vectors, fresh_sentences = _embed(fresh, embedder, progress)
 
-    old_vectors = prev.passage_vectors() if prev is not None else None
+def _assemble(kept, prev: IndexData | None, fresh_vectors: np.ndarray, fresh_sentences: np.ndarray):
+    """All passages in file order, with their passage and sentence vectors, fresh or reused."""
+    old_vectors = prev.passage_vectors() if prev is not None and prev.vectors is not None else None
     vectors, sentence_vectors, all_passages = [], [], []
     cursor = sentence_cursor = 0
+    dim = fresh_vectors.shape[1]
     for _, passages, rows in kept:
         all_passages.extend(passages)
         if rows is None:
@@ -202,34 +269,9 @@ def build_index(
             vectors.append(old_vectors[rows])
             bounds = prev.sentence_rows
             sentence_vectors.extend(prev.sentence_vectors[bounds[i]:bounds[i + 1]] for i in rows)
-
-    dim = embedder.dimension
-    words = vocabulary(all_passages)
-    word_vectors = _reuse_or_embed_words(words, prev, embedder)
-    manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "parser_version": PARSER_VERSION,
-        "package_version": __version__,
-        "built_at": now,
-        "model": {"name": embedder.name, "path": str(getattr(embedder, "path", "")), "sha256": embedder.sha256,
-                  "dimension": dim, "max_tokens": embedder.max_tokens},
-        "metric": "inner_product_on_normalized",
-        "seeds_dir": str(seeds_dir.resolve()),
-        "passages": len(all_passages),
-        "documents": documents,
-    }
-    write_index(
-        index_dir, manifest, all_passages,
-        np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32),
-        np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, dim), np.float32),
-        words, word_vectors,
-    )
-    removed = sorted(set(reuse) - {d["file"] for d in documents} - set(skipped))
-    return BuildSummary(
-        index_dir=str(index_dir), documents=len(documents), passages=len(all_passages), embedded=len(fresh),
-        seconds=time.perf_counter() - began, skipped=skipped, removed=removed, notes=notes,
-    )
+    return (all_passages,
+            np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32),
+            np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, dim), np.float32))
 
 
 def _embed(passages: list[Passage], embedder: Embedder, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
@@ -249,12 +291,10 @@ def _embed(passages: list[Passage], embedder: Embedder, progress: Progress | Non
     return out[0], out[1]
 
 
-
-def _reuse_or_embed_words(words: list[str], prev: IndexData | None, embedder: Embedder) -> np.ndarray:
+def _reuse_or_embed_words(words: list[str], known: dict[str, np.ndarray], embedder: Embedder) -> np.ndarray:
     """Word vectors, embedding only words the previous index did not have."""
-    known = {w: i for i, w in enumerate(prev.words)} if prev is not None else {}
     new = [w for w in words if w not in known]
     fresh = dict(zip(new, embedder.encode(new), strict=True)) if new else {}
     if not words:
         return np.zeros((0, embedder.dimension), np.float32)
-    return np.stack([fresh[w] if w in fresh else prev.word_vectors[known[w]] for w in words])
+    return np.stack([fresh[w] if w in fresh else known[w] for w in words])

@@ -6,7 +6,12 @@ import dataclasses
 from collections.abc import Callable
 from functools import lru_cache
 
+from .limits import LIMITS
 from .passage import Passage
+
+# pysbd's cost grows faster than the text; text longer than this many passages' worth is first cut at
+# spaces into blocks (only pathological input: a report paragraph is rarely over 2,000 characters).
+_BLOCK_FACTOR = 4
 
 
 @lru_cache(maxsize=1)
@@ -14,23 +19,6 @@ def _segmenter():
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """`(start, end)` of each sentence in `text`, trimmed of surrounding whitespace."""
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for piece in _segmenter().segment(text) if text.strip() else []:
-        piece = piece.strip()
-        if not piece:
-            continue
-        # pysbd returns strings; locate each in order so offsets stay exact even for repeated sentences.
-        at = text.find(piece, cursor)
-        if at < 0:
-            return [_trimmed(text, 0, len(text))] if text.strip() else []
-        spans.append((at, at + len(piece)))
-        cursor = at + len(piece)
-    return spans
 
 
 def _trimmed(text: str, s: int, e: int) -> tuple[int, int]:
@@ -41,18 +29,71 @@ def _trimmed(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def with_sentences(passage: Passage) -> Passage:
-    return dataclasses.replace(passage, sentences=tuple(sentence_spans(passage.text)))
+def word_chunks(text: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
+    """Cut `text[s:e]` into trimmed spans of at most `limit` characters, at spaces where there are any."""
+    out = []
+    s, e = _trimmed(text, s, e)
+    while s < e:
+        if e - s <= limit:
+            out.append((s, e))
+            break
+        cut = text.rfind(" ", s + 1, s + limit + 1)
+        cut = cut if cut > s else s + limit
+        out.append(_trimmed(text, s, cut))
+        s, _ = _trimmed(text, cut, e)
+    return [span for span in out if span[0] < span[1]]
 
 
-def split_long(passage: Passage, count_tokens: Callable[[str], int], max_tokens: int) -> list[Passage]:
-    """Split a passage whose embedded text exceeds `max_tokens` at sentence boundaries.
+def _pysbd_spans(text: str, offset: int, end: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    cursor = offset
+    piece_text = text[offset:end]
+    for piece in _segmenter().segment(piece_text) if piece_text.strip() else []:
+        piece = piece.strip()
+        if not piece:
+            continue
+        # pysbd returns strings; locate each in order so offsets stay exact even for repeated sentences.
+        at = text.find(piece, cursor, end)
+        if at < 0:
+            return [_trimmed(text, offset, end)] if piece_text.strip() else []
+        spans.append((at, at + len(piece)))
+        cursor = at + len(piece)
+    return spans
+
+
+def sentence_spans(text: str, max_chars: int = LIMITS.passage_chars) -> list[tuple[int, int]]:
+    """`(start, end)` of each sentence in `text`, trimmed of surrounding whitespace.
+
+    A "sentence" longer than `max_chars` (text with no sentence breaks) is cut at spaces, so no span is
+    ever longer than `max_chars`.
+    """
+    if len(text) > _BLOCK_FACTOR * max_chars:
+        blocks = word_chunks(text, 0, len(text), _BLOCK_FACTOR * max_chars)
+    else:
+        blocks = [(0, len(text))]
+    spans = []
+    for s, e in blocks:
+        for a, b in _pysbd_spans(text, s, e):
+            spans.extend(word_chunks(text, a, b, max_chars) if b - a > max_chars else [(a, b)])
+    return spans
+
+
+def with_sentences(passage: Passage, max_chars: int = LIMITS.passage_chars) -> Passage:
+    return dataclasses.replace(passage, sentences=tuple(sentence_spans(passage.text, max_chars)))
+
+
+def split_long(passage: Passage, count_tokens: Callable[[str], int], max_tokens: int,
+               max_chars: int = LIMITS.passage_chars) -> list[Passage]:
+    """Split a passage whose embedded text exceeds `max_tokens`, or whose text exceeds `max_chars`, at
+    sentence boundaries.
 
     Pieces keep the paragraph number (they cite the same paragraph) and get ids `<id>.<k>`. A single
-    sentence longer than the budget stays whole: its text is kept, only the model sees it truncated.
+    sentence longer than the token budget but within `max_chars` stays whole: its text is kept, only the
+    model sees it truncated.
     """
-    passage = passage if passage.sentences else with_sentences(passage)
-    if count_tokens(passage.embed_text) <= max_tokens or len(passage.sentences) < 2:
+    passage = passage if passage.sentences else with_sentences(passage, max_chars)
+    too_long = len(passage.text) > max_chars
+    if len(passage.sentences) < 2 or (not too_long and count_tokens(passage.embed_text) <= max_tokens):
         return [passage]
     heading_cost = count_tokens(passage.embed_text) - count_tokens(passage.text)
     budget = max(max_tokens - heading_cost, 1)
@@ -60,7 +101,7 @@ def split_long(passage: Passage, count_tokens: Callable[[str], int], max_tokens:
     used = 0
     for s, e in passage.sentences:
         cost = count_tokens(passage.text[s:e])
-        if groups[-1] and used + cost > budget:
+        if groups[-1] and (used + cost > budget or e - groups[-1][0][0] > max_chars):
             groups.append([])
             used = 0
         groups[-1].append((s, e))

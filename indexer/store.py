@@ -1,36 +1,51 @@
 """The index on disk: a folder of plain files, written atomically, validated on load.
 
-    manifest.json     format version, model and checksum, dimension, sources with SHA-256, build time
+    manifest.json     format version, model and checksum, dimension, sources with SHA-256, build time,
+                      and the size and SHA-256 of every other file here (integrity)
     passages.jsonl    one Passage per line, in vector order
     passages.faiss    IndexFlatIP over L2-normalised passage vectors (inner product = cosine)
     sentences.npy     one normalised vector per sentence, in passage order (for highlights)
     bm25/             bm25s's lexical index over the same passages (numpy arrays + JSON)
     words.json        the reports' distinct content words, and words.npy their vectors (for coverage)
+
+One build at a time per index (a lock file beside it); every build first removes what killed builds left.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexCorruptError, IndexNotFoundError, PeelqaError
+from .errors import BusyError, IndexCorruptError, IndexNotFoundError, PeelqaError
+from .lexical import FOLDER as BM25_FOLDER
 from .lexical import LexicalIndex
+from .limits import LIMITS
 from .passage import Passage
 
 FORMAT = "peelqa-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest records every file's size and SHA-256
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 VECTORS = "passages.faiss"
 SENTENCES = "sentences.npy"
 WORDS = "words.json"
 WORD_VECTORS = "words.npy"
+# What a damaged file costs to repair: these hold embeddings of every passage; the rest is cheap to rebuild.
+EMBEDDING_FILES = (VECTORS, SENTENCES)
+REPAIR = "peelqa index --repair"
+# Vectors are unit length; anything else was not written by peelqa (garbled bytes loaded as floats).
+_NORM_TOLERANCE = 1e-3
+_NORM_SAMPLE = 100_000
 
 
 def default_index_dir() -> Path:
@@ -61,6 +76,105 @@ def sentence_rows(passages: list[Passage]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
+# ---- one build at a time, and what killed builds leave behind ---------------------------------------
+
+@contextmanager
+def build_lock(directory: Path) -> Iterator[None]:
+    """Hold the index's build lock; raises BusyError at once if another process or thread holds it."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    path = directory.parent / f".{directory.name}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+            raise BusyError(f"another build of the index at {directory} is running (pid {holder})",
+                            fix="wait for it to finish") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        clean_stale(directory)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock; a killed process's lock is released by the kernel
+
+
+def clean_stale(directory: Path) -> list[str]:
+    """Under the build lock: put back an index a swap was cut from, then remove every temp folder."""
+    directory = Path(directory)
+    if not directory.exists() and (old := _recoverable(directory)):
+        os.rename(old, directory)
+    removed = []
+    prefixes = (f".{directory.name}.tmp-", f".{directory.name}.old-")
+    for leftover in directory.parent.glob(f".{directory.name}.*-*"):
+        if leftover.is_dir() and leftover.name.startswith(prefixes):
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover.name)
+    return removed
+
+
+def _recoverable(directory: Path) -> Path | None:
+    """If a swap was cut between its two renames, the previous index waits under a `.NAME.old-*` name."""
+    olds = sorted(directory.parent.glob(f".{directory.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    return next((p for p in reversed(olds) if (p / MANIFEST).exists()), None)
+
+
+# ---- integrity -------------------------------------------------------------------------------------
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_records(folder: Path) -> dict[str, dict]:
+    """Size and SHA-256 of every file in an index folder but the manifest, by relative path."""
+    records = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and path.name != MANIFEST:
+            records[path.relative_to(folder).as_posix()] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return records
+
+
+def damaged_files(folder: Path, manifest: dict, full: bool) -> dict[str, str]:
+    """{file: what is wrong} for the index's files; checksums only with `full`, sizes always."""
+    records = manifest.get("files")
+    if not isinstance(records, dict) or not records:
+        return {MANIFEST: "it lists no files"}
+    damaged = {}
+    for name, record in records.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            damaged[name] = "missing"
+        elif path.stat().st_size != record.get("bytes"):
+            damaged[name] = f"{path.stat().st_size} bytes, the manifest says {record.get('bytes')}"
+        elif full and _sha256(path) != record.get("sha256"):
+            damaged[name] = "its SHA-256 differs from the manifest's"
+    return damaged
+
+
+def indexed_bytes(manifest: dict) -> int:
+    return sum(int(r.get("bytes", 0)) for r in (manifest.get("files") or {}).values())
+
+
+def _corrupt(folder: Path, problems: dict[str, str] | list[str]) -> IndexCorruptError:
+    items = [f"{k}: {v}" for k, v in problems.items()] if isinstance(problems, dict) else problems
+    return IndexCorruptError(f"index at {folder} is damaged ({'; '.join(items)})", fix=REPAIR)
+
+
+# ---- writing ---------------------------------------------------------------------------------------
+
+_INDEX_NAMES = {MANIFEST, PASSAGES, VECTORS, SENTENCES, WORDS, WORD_VECTORS, BM25_FOLDER}
+
+
+def _is_index_folder(directory: Path) -> bool:
+    """Empty, or holding only files an index has (so a lost manifest can still be rebuilt in place)."""
+    return all(entry.name in _INDEX_NAMES for entry in directory.iterdir())
+
+
 def write_index(
     directory: Path,
     manifest: dict,
@@ -70,11 +184,12 @@ def write_index(
     words: list[str],
     word_vectors: np.ndarray,
 ) -> None:
-    """Write a complete index beside `directory`, then swap it in, so readers never see half an index."""
+    """Write a complete index beside `directory`, then swap it in, so readers never see half an index.
+    Call it under `build_lock(directory)`."""
     import faiss
 
     directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()) and not (directory / MANIFEST).exists():
+    if directory.exists() and not _is_index_folder(directory):
         raise PeelqaError(
             f"{directory} exists and is not a peelqa index; refusing to replace it",
             fix="choose another --index-dir",
@@ -94,6 +209,7 @@ def write_index(
         LexicalIndex.build(passages).save(tmp)
         (tmp / WORDS).write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
         np.save(tmp / WORD_VECTORS, np.ascontiguousarray(word_vectors, dtype=np.float32), allow_pickle=False)
+        manifest = {**manifest, "files": file_records(tmp)}
         # The manifest goes last: a folder without one is never taken for an index.
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         _swap_in(tmp, directory)
@@ -117,11 +233,7 @@ def _swap_in(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _recoverable(directory: Path) -> Path | None:
-    """If a swap was cut between its two renames, the previous index waits under a `.NAME.old-*` name."""
-    olds = sorted(directory.parent.glob(f".{directory.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    return next((p for p in reversed(olds) if (p / MANIFEST).exists()), None)
-
+# ---- reading ---------------------------------------------------------------------------------------
 
 def read_manifest(directory: Path) -> dict:
     directory = Path(directory)
@@ -131,53 +243,116 @@ def read_manifest(directory: Path) -> dict:
         elif not directory.exists() or not any(directory.iterdir()):
             raise IndexNotFoundError(f"no index at {directory}", fix="peelqa index")
         else:
-            raise IndexCorruptError(f"{directory} has no {MANIFEST}", fix="peelqa index --full")
+            raise IndexCorruptError(f"{directory} has no {MANIFEST}", fix=REPAIR)
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"cannot read {directory / MANIFEST}: {exc}", fix="peelqa index --full") from exc
+        raise IndexCorruptError(f"cannot read {directory / MANIFEST}: {exc}", fix=REPAIR) from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise IndexCorruptError(f"{directory / MANIFEST} is not a peelqa manifest", fix="peelqa index --full")
+        raise IndexCorruptError(f"{directory / MANIFEST} is not a peelqa manifest", fix=REPAIR)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorruptError(
             f"index at {directory} has format version {manifest.get('format_version')}, this peelqa reads "
             f"{FORMAT_VERSION}",
-            fix="peelqa index --full",
+            fix="peelqa index",
         )
     manifest["_directory"] = str(directory)
     return manifest
 
 
-def read_index(directory: Path) -> IndexData:
-    """Load and validate an index; raises IndexNotFoundError or IndexCorruptError."""
+def _unit_length(vectors: np.ndarray) -> bool:
+    if not len(vectors):
+        return True
+    step = max(1, len(vectors) // _NORM_SAMPLE)
+    norms = np.linalg.norm(np.asarray(vectors[::step], dtype=np.float32), axis=1)
+    return bool(np.all(np.abs(norms - 1) < _NORM_TOLERANCE))
+
+
+def load_parts(folder: Path, manifest: dict, skip: set[str] | frozenset[str] = frozenset()) -> IndexData:
+    """Load an index's files as they are, leaving out those in `skip` (None or empty in the result).
+
+    Raises IndexCorruptError when a file cannot be parsed, or what is loaded does not agree with itself.
+    """
     import faiss
 
-    manifest = read_manifest(directory)
-    folder = Path(manifest.pop("_directory"))
-    fix = "peelqa index --full"
+    folder = Path(folder)
+    dim = manifest.get("model", {}).get("dimension")
+    empty = np.zeros((0, dim or 0), np.float32)
     try:
         with open(folder / PASSAGES, encoding="utf-8") as f:
             passages = [Passage.from_dict(json.loads(line)) for line in f if line.strip()]
-        vectors = faiss.read_index(str(folder / VECTORS))
-        sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False)
-        lexical = LexicalIndex.load(folder, len(passages))
-        words = json.loads((folder / WORDS).read_text(encoding="utf-8"))
-        word_vectors = np.load(folder / WORD_VECTORS, allow_pickle=False)
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
-        raise IndexCorruptError(f"index at {folder} is damaged: {exc}", fix=fix) from exc
-    rows = sentence_rows(passages)
-    dim = manifest.get("model", {}).get("dimension")
+        vectors = faiss.read_index(str(folder / VECTORS)) if VECTORS not in skip else None
+        sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False) if SENTENCES not in skip else None
+        bm25_damaged = any(name.startswith(BM25_FOLDER + "/") for name in skip)
+        lexical = LexicalIndex.load(folder, len(passages)) if not bm25_damaged else None
+        words, word_vectors = [], empty
+        if not {WORDS, WORD_VECTORS} & set(skip):
+            words = json.loads((folder / WORDS).read_text(encoding="utf-8"))
+            word_vectors = np.load(folder / WORD_VECTORS, allow_pickle=False)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError) as exc:
+        raise _corrupt(folder, [f"cannot load it: {exc}"]) from exc
+    data = IndexData(folder, manifest, passages, vectors, sentence_vectors, sentence_rows(passages), lexical,
+                     words, word_vectors)
+    if problems := _inconsistencies(data, dim):
+        raise _corrupt(folder, problems)
+    return data
+
+
+def _inconsistencies(data: IndexData, dim: int | None) -> list[str]:
+    n, rows = len(data.passages), data.sentence_rows
+    if n != data.manifest.get("passages"):
+        return [f"{n} passages but the manifest says {data.manifest.get('passages')}"]
     problems = []
-    if len(passages) != manifest.get("passages"):
-        problems.append(f"{len(passages)} passages but the manifest says {manifest.get('passages')}")
-    if vectors.ntotal != len(passages):
-        problems.append(f"{vectors.ntotal} vectors for {len(passages)} passages")
-    if vectors.d != dim or (len(sentence_vectors) and sentence_vectors.shape[1] != dim):
-        problems.append(f"vector dimension differs from the manifest's {dim}")
-    if len(sentence_vectors) != rows[-1]:
-        problems.append(f"{len(sentence_vectors)} sentence vectors for {rows[-1]} sentences")
-    if len(words) != len(word_vectors):
-        problems.append(f"{len(word_vectors)} word vectors for {len(words)} words")
-    if problems:
-        raise IndexCorruptError(f"index at {folder} is inconsistent: {'; '.join(problems)}", fix=fix)
-    return IndexData(folder, manifest, passages, vectors, sentence_vectors, rows, lexical, words, word_vectors)
+    if data.vectors is not None:
+        if data.vectors.ntotal != n:
+            problems.append(f"{data.vectors.ntotal} vectors for {n} passages")
+        elif data.vectors.d != dim:
+            problems.append(f"{VECTORS}: dimension {data.vectors.d}, the manifest says {dim}")
+        elif not _unit_length(data.passage_vectors()):
+            problems.append(f"{VECTORS}: vectors are not unit length")
+    for name, array, want in ((SENTENCES, data.sentence_vectors, rows[-1]),
+                              (WORD_VECTORS, data.word_vectors, len(data.words))):
+        if array is None:
+            continue
+        if array.ndim != 2 or (len(array) and array.shape[1] != dim) or array.dtype != np.float32:
+            problems.append(f"{name}: shape {array.shape} {array.dtype}, expected (N, {dim}) float32")
+        elif len(array) != want:
+            problems.append(f"{name}: {len(array)} vectors for {want} rows")
+        elif not _unit_length(array):
+            problems.append(f"{name}: vectors are not unit length")
+    return problems
+
+
+def read_index(directory: Path, full_check: bool | None = None) -> IndexData:
+    """Load and validate an index; raises IndexNotFoundError or IndexCorruptError.
+
+    Sizes, headers, counts and vector norms are always checked; checksums too when `full_check` is True,
+    or when it is None and the index is small (LIMITS.full_check_bytes).
+    """
+    manifest = read_manifest(directory)
+    folder = Path(manifest.pop("_directory"))
+    if full_check is None:
+        full_check = indexed_bytes(manifest) <= LIMITS.full_check_bytes
+    if damaged := damaged_files(folder, manifest, full_check):
+        raise _corrupt(folder, damaged)
+    return load_parts(folder, manifest)
+
+
+def verify_index(directory: Path | None = None) -> dict:
+    """Check everything: every file's checksum, then load it and check counts and vectors (`peelqa check`)."""
+    import time
+
+    began = time.perf_counter()
+    directory = Path(directory) if directory else default_index_dir()
+    manifest = read_manifest(directory)
+    folder = Path(manifest.pop("_directory"))
+    damaged = damaged_files(folder, manifest, full=True)
+    problems = [f"{k}: {v}" for k, v in damaged.items()]
+    if not damaged:
+        try:
+            load_parts(folder, manifest)
+        except IndexCorruptError as exc:
+            problems.append(str(exc))
+    return {"index_dir": str(folder), "ok": not problems, "problems": problems,
+            "files": len(manifest.get("files") or {}), "bytes": indexed_bytes(manifest),
+            "seconds": round(time.perf_counter() - began, 3)}

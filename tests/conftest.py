@@ -14,6 +14,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "cleveland-peel-2016-effectiveness.txt"
 DEV_QUESTIONS = ROOT / "tests" / "data" / "dev_questions.jsonl"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 class FakeEmbedder:
@@ -85,7 +88,7 @@ def qa(seed_index, real_embedder):
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory, seed_index, real_embedder):
     """The chat app on a free local port, over its own copy of the seeds and the index (rebuilds mutate them)."""
-    from chat.app import CITATION_JS, CSS, build_app
+    from chat.app import start
     from chat.qa import QA
     from chat.search import Searcher
     from chat.service import ChatService
@@ -96,9 +99,19 @@ def live_app(tmp_path_factory, seed_index, real_embedder):
     shutil.copy(SEED, seeds / SEED.name)
     shutil.copytree(seed_index, folder / "index")
     service = ChatService(folder / "index", seeds, qa=QA(Searcher.open(folder / "index", embedder=real_embedder)))
-    demo = build_app(service)
-    demo.queue()
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_port=None, server_name="127.0.0.1", quiet=True,
-                            share=False, ssr_mode=False, css=CSS, js=CITATION_JS)
+    demo, url = start(service)
     yield service, url
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (never `playwright install`)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run `make test`, which installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

@@ -70,10 +70,11 @@ def test_ask_stdin_answers_each_line(capsys, seed_index, monkeypatch):
 
 
 def test_bad_input_is_one_line_and_nonzero(capsys):
-    for argv, message in ((["ask", "   "], "the question is empty"),
-                          (["eval", "/nonexistent/questions.jsonl"], "cannot read questions file")):
+    # Bad input exits 2 (as argparse does for a bad option); other errors 1.
+    for argv, message, status in ((["ask", "   "], "the question is empty", 2),
+                                  (["eval", "/nonexistent/questions.jsonl"], "cannot read questions file", 1)):
         code, out, err = run(capsys, *argv)
-        assert code == 1 and out == ""
+        assert code == status and out == ""
         assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
 
 

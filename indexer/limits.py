@@ -1,0 +1,88 @@
+"""Every limit peelqa enforces, in one place. Each breach is a clear one-line message, never a crash.
+
+The README's "Limits" table is generated from `LIMITS` (tests check they agree).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+def _file_bytes() -> dict[str, int]:
+    # A 100-page report is about 0.3 MB of text; 16 MiB of UTF-8 holds the character limit below at
+    # up to 4 bytes a character. Formats with markup or images get more (used once those formats land).
+    return {".txt": 16 * MIB, ".md": 16 * MIB}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Measured or reasoned bounds; each field says why it is what it is."""
+
+    # Per report file on disk, by suffix: larger files are named and skipped, unread.
+    file_bytes: dict[str, int] = field(default_factory=_file_bytes)
+    # Characters of text per report: ~1,300 pages of dense prose. The longest inspectorate publications
+    # (national overviews, State of Policing) are ~700,000. A 50 MB text took 245 s just to parse.
+    report_chars: int = 4_000_000
+    # Characters of one quoted passage. Paragraphs are split at sentences to fit the model's 256-token
+    # window (~1,100 characters of report prose); a "sentence" with no break is cut at spaces to this.
+    passage_chars: int = 2_000
+    # A question, and the earlier question a follow-up is read with. 11.7 KB of follow-up context took
+    # 9.8 s to answer (every unknown word is spell-checked and embedded); 2,000 characters take ~30 ms.
+    question_chars: int = 2_000
+    context_chars: int = 2_000
+    # Quotes per answer.
+    top_k: int = 50
+    # Words of one question that are spell-repaired or embedded for coverage; the rest count as unknown.
+    repaired_words: int = 8
+    unknown_words: int = 32
+    # Per uploaded file in the chat, by suffix.
+    upload_bytes: dict[str, int] = field(default_factory=lambda: {".txt": 2 * MIB, ".md": 2 * MIB})
+    # Index files up to this total size are checksummed in full on every load; larger indexes are checked
+    # by sizes, headers and counts on load, and in full by `peelqa check` (and in the background by serve).
+    # SHA-256 runs at ~0.5-1 GB/s here, so 64 MiB costs under 0.15 s.
+    full_check_bytes: int = 64 * MIB
+
+
+LIMITS = Limits()
+
+
+def human_bytes(n: int) -> str:
+    """1536 -> '1.5 KiB'; exact byte counts are added where a limit is breached by a little."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", KIB)):
+        if n >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{n} bytes"
+
+
+def too_big(what: str, size: int, limit: int) -> str:
+    """'X is 2 MiB (2,097,153 bytes); the limit is 2 MiB (2,097,152 bytes)' when rounding would hide it."""
+    shown, cap = human_bytes(size), human_bytes(limit)
+    if size < limit * 1.01:  # rounded, both would read "2 MiB"
+        shown, cap = f"{shown} ({size:,} bytes)", f"{cap} ({limit:,} bytes)"
+    return f"{what} is {shown}; the limit is {cap}"
+
+
+def limits_table(limits: Limits = LIMITS) -> str:
+    """The README's table of limits (a test keeps the two the same)."""
+    def per_suffix(sizes: dict[str, int]) -> str:
+        return ", ".join(f"`{s}` {human_bytes(n)}" for s, n in sizes.items())
+
+    rows = [
+        ("report file on disk", per_suffix(limits.file_bytes), "named and skipped, unread"),
+        ("text of one report", f"{limits.report_chars:,} characters", "named and skipped"),
+        ("one passage (quote)", f"{limits.passage_chars:,} characters",
+         "longer paragraphs are split at sentences, then at spaces; never one long quote"),
+        ("question", f"{limits.question_chars:,} characters", "refused with the length"),
+        ("previous question (follow-up context)", f"{limits.context_chars:,} characters", "refused with the length"),
+        ("quotes per answer (`top_k`)", f"1 to {limits.top_k}", "refused"),
+        ("uploaded report", per_suffix(limits.upload_bytes), "refused with the exact size"),
+        ("index checked in full on every load", human_bytes(limits.full_check_bytes),
+         "larger: sizes, headers, counts and norms on load; all checksums by `peelqa check` and, "
+         "in the background, by `peelqa serve`"),
+    ]
+    lines = ["| what | limit | past it |", "| --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)

@@ -1,0 +1,168 @@
+"""Damaged index files: every file, every kind of damage, is detected on load with a one-line error naming
+`peelqa index --repair`, reported by `peelqa check`, and repaired by a plain `peelqa index`."""
+
+import dataclasses
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import indexer.store as store
+from chat.cli import main
+from chat.search import Searcher
+from indexer.build import build_index
+from indexer.errors import IndexCorruptError
+from indexer.store import MANIFEST, read_index, verify_index
+from tests.conftest import SEED, FakeEmbedder
+
+FILES = ["passages.jsonl", "passages.faiss", "sentences.npy", "words.json", "words.npy",
+         "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy",
+         "bm25/params.index.json", "bm25/vocab.index.json"]
+
+
+def empty(path):
+    path.write_bytes(b"")
+
+
+def truncate(path):
+    path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 2)])
+
+
+def garble(path):
+    """64 random bytes over the middle: same size, so only checksums (or vector norms) can tell."""
+    data = bytearray(path.read_bytes())
+    at = max(0, len(data) // 2 - 32)
+    data[at:at + 64] = os.urandom(min(64, len(data)))
+    path.write_bytes(bytes(data[: len(path.read_bytes())]))
+
+
+def delete(path):
+    path.unlink()
+
+
+PASSAGES = 55  # the seed, split to the fake model's 40-token window
+
+DAMAGE = {"empty": empty, "truncated": truncate, "garbled": garble, "deleted": delete}
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pristine")
+    (folder / "seeds").mkdir()
+    shutil.copy(SEED, folder / "seeds" / SEED.name)
+    build_index(folder / "seeds", folder / "index", embedder=FakeEmbedder())
+    return folder
+
+
+@pytest.fixture
+def copy(pristine, tmp_path):
+    shutil.copytree(pristine / "seeds", tmp_path / "seeds")
+    shutil.copytree(pristine / "index", tmp_path / "index")
+    return tmp_path
+
+
+def answers(index_dir, embedder):
+    searcher = Searcher.open(index_dir, embedder=embedder)
+    return [[(h.passage.id, round(h.score, 5)) for h in searcher.search(q, 5)]
+            for q in ("missing children", "investigating crime", "domestic abuse victims")]
+
+
+def test_manifest_lists_every_file_with_size_and_checksum(pristine):
+    manifest = json.loads((pristine / "index" / MANIFEST).read_text())
+    assert sorted(manifest["files"]) == sorted(FILES)
+    for name, record in manifest["files"].items():
+        assert record["bytes"] == (pristine / "index" / name).stat().st_size and len(record["sha256"]) == 64
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+@pytest.mark.parametrize("name", FILES)
+def test_damage_is_detected_reported_and_repaired(copy, name, kind, capsys):
+    embedder = FakeEmbedder()
+    before = answers(copy / "index", embedder)
+    DAMAGE[kind](copy / "index" / name)
+    with pytest.raises(IndexCorruptError, match=name.replace(".", r"\.")) as caught:
+        read_index(copy / "index")
+    assert caught.value.fix == "peelqa index --repair" and "\n" not in str(caught.value)
+    report = verify_index(copy / "index")
+    assert not report["ok"] and any(name in p for p in report["problems"])
+    assert main(["check", "--index-dir", str(copy / "index")]) == 1
+    err = capsys.readouterr().err
+    assert f"damaged: {name}" in err and "peelqa index --repair" in err and "Traceback" not in err
+    summary = build_index(copy / "seeds", copy / "index", embedder=embedder)
+    assert name in summary.repaired
+    # Only what the damaged file held is recomputed: embeddings only when an embedding file was hit.
+    hit = name in ("passages.jsonl", "passages.faiss", "sentences.npy")
+    assert summary.embedded == (summary.passages if hit else 0) and summary.passages == PASSAGES
+    assert verify_index(copy / "index")["ok"]
+    assert answers(copy / "index", embedder) == before
+
+
+def test_garbled_vectors_in_a_large_index_are_caught_without_checksums(copy, monkeypatch):
+    """Past the full-check size only sizes, headers, counts and norms are checked on load: still caught."""
+    monkeypatch.setattr(store, "LIMITS", dataclasses.replace(store.LIMITS, full_check_bytes=0))
+    for name in ("passages.faiss", "sentences.npy", "words.npy"):
+        shutil.rmtree(copy / "index")
+        build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder())
+        path = copy / "index" / name
+        data = bytearray(path.read_bytes())
+        data[-64:] = np.full(16, 7.0, np.float32).tobytes()  # same size, plausible floats, wrong vectors
+        path.write_bytes(bytes(data))
+        with pytest.raises(IndexCorruptError, match="not unit length"):
+            read_index(copy / "index")
+        assert not verify_index(copy / "index")["ok"]
+
+
+def test_lost_manifest_is_rebuilt_by_the_command_the_error_names(copy, capsys):
+    (copy / "index" / MANIFEST).unlink()
+    assert main(["ask", "missing children", "--index-dir", str(copy / "index")]) == 1
+    err = capsys.readouterr().err
+    assert "has no manifest.json" in err and "fix: peelqa index --repair" in err
+    summary = build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder())
+    assert summary.passages == PASSAGES and MANIFEST in summary.repaired
+    assert verify_index(copy / "index")["ok"]
+
+
+def test_old_format_index_is_named_and_rebuilt(copy):
+    path = copy / "index" / MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 1
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="format version 1, this peelqa reads 2"):
+        read_index(copy / "index")
+    assert build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder()).passages == PASSAGES
+
+
+def test_every_build_removes_what_killed_builds_left(copy):
+    for name in (".index.tmp-abc123", ".index.old-def456"):
+        (copy / name).mkdir()
+        (copy / name / "passages.jsonl").write_text("stale")
+    build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder())
+    assert sorted(p.name for p in copy.iterdir() if p.name.startswith(".index")) == [".index.lock"]
+
+
+def test_a_swap_cut_between_its_renames_is_put_back(copy):
+    os.rename(copy / "index", copy / ".index.old-cut")
+    assert len(read_index(copy / "index").passages) == PASSAGES  # readers find it meanwhile
+    build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder())
+    assert (copy / "index").is_dir() and not (copy / ".index.old-cut").exists()
+    assert verify_index(copy / "index")["ok"]
+
+
+def test_serve_checks_a_large_index_in_the_background(copy, monkeypatch):
+    """Loading a large index checks sizes and norms only; serve then checksums every file off the hot path."""
+    from chat.qa import QA
+    from chat.service import ChatService
+
+    monkeypatch.setattr(store, "LIMITS", dataclasses.replace(store.LIMITS, full_check_bytes=0))
+    import chat.service as service_module
+
+    monkeypatch.setattr(service_module, "LIMITS", store.LIMITS)
+    embedder = FakeEmbedder()
+    service = ChatService(copy / "index", copy / "seeds", qa=QA(Searcher.open(copy / "index", embedder=embedder)))
+    path = copy / "index" / "words.json"
+    path.write_text(path.read_text().replace('"', "'", 2))  # same size, different bytes
+    service.verify_in_background().join(timeout=60)
+    assert service.integrity_problem.startswith(f"index at {copy / 'index'} is damaged (words.json: its SHA-256")
+    assert service.integrity_problem.endswith("(fix: peelqa index --repair)")

@@ -1,0 +1,133 @@
+"""Bad report files: each is named with its reason and skipped; nothing else breaks, nothing outside the
+seeds folder is read, and no passage (so no quote) is ever longer than the passage limit."""
+
+import os
+import shutil
+
+import pytest
+
+from chat.cli import main
+from indexer.build import build_index
+from indexer.limits import LIMITS
+from indexer.sources import discover
+from indexer.store import read_index
+from tests.conftest import SEED, FakeEmbedder
+
+
+@pytest.fixture
+def seeds(tmp_path):
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    return folder
+
+
+def build(seeds, tmp_path):
+    return build_index(seeds, tmp_path / "index", embedder=FakeEmbedder())
+
+
+def indexed_text(tmp_path) -> str:
+    return "\n".join(p.text for p in read_index(tmp_path / "index").passages)
+
+
+def test_symlink_outside_the_seeds_folder_is_not_followed(seeds, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    (seeds / "passwd.txt").symlink_to("/etc/passwd")
+    (seeds / "secret.txt").symlink_to(secret)
+    (seeds / "sub").mkdir()
+    (seeds / "sub" / "up.md").symlink_to("../../secret.txt")
+    summary = build(seeds, tmp_path)
+    for name in ("passwd.txt", "secret.txt", "sub/up.md"):
+        assert summary.skipped[name] == "a symbolic link to a file outside the seeds folder; not followed"
+    assert "nologin" not in indexed_text(tmp_path) and summary.documents == 1
+
+
+def test_links_inside_the_folder_work_and_broken_ones_are_named(seeds, tmp_path):
+    (seeds / "alias.txt").symlink_to(SEED.name)
+    (seeds / "dangling.txt").symlink_to("nowhere.txt")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "r.txt").write_text("A report elsewhere.\n")
+    (seeds / "linked-folder").symlink_to(outside)
+    found, skipped = discover(seeds)
+    assert [f.rel for f in found] == ["alias.txt", SEED.name]
+    assert skipped == {"dangling.txt": "a broken symbolic link", "linked-folder/": "a link to a folder; not followed"}
+
+
+def test_pipe_and_other_special_files_are_never_opened(seeds, tmp_path):
+    os.mkfifo(seeds / "pipe.txt")  # opening it would block the build forever
+    summary = build(seeds, tmp_path)
+    assert summary.skipped == {"pipe.txt": "not a regular file"} and summary.documents == 1
+
+
+def test_binary_and_oversized_files_are_refused_with_reasons(seeds, tmp_path):
+    (seeds / "nul.txt").write_bytes(b"\x00" * 4096)
+    (seeds / "latin1.md").write_bytes("caf\xe9".encode("latin-1"))
+    with open(seeds / "huge.txt", "wb") as f:  # sparse: refused by size before a byte is read
+        f.truncate(LIMITS.file_bytes[".txt"] + 1)
+    (seeds / "long.txt").write_text("a " * (LIMITS.report_chars // 2 + 1))
+    summary = build(seeds, tmp_path)
+    assert summary.skipped["nul.txt"] == "not a text file (it contains NUL bytes)"
+    assert summary.skipped["latin1.md"] == "not UTF-8 text (byte 0xe9 at offset 3)"
+    assert summary.skipped["huge.txt"] == ("the file is 16 MiB (16,777,217 bytes); "
+                                           "the limit is 16 MiB (16,777,216 bytes)")
+    assert summary.skipped["long.txt"] == "has 4,000,002 characters; the limit is 4,000,000 a report"
+    assert summary.documents == 1
+
+
+def test_text_without_sentence_breaks_never_becomes_one_huge_quote(seeds, tmp_path):
+    words = " ".join(f"word{i}" for i in range(170_000))  # about 1 MB, no full stop anywhere
+    (seeds / "wall.txt").write_text(f"Wall of text\n\n{words}\n")
+    (seeds / "token.txt").write_text("Single token\n\n" + "x" * 5000 + "\n")
+    build(seeds, tmp_path)
+    data = read_index(tmp_path / "index")
+    sources = {name: (seeds / name).read_text() for name in ("wall.txt", "token.txt", SEED.name)}
+    assert max(len(p.text) for p in data.passages) <= LIMITS.passage_chars
+    for p in data.passages:
+        assert sources[p.document][p.start:p.end] == p.text
+    wall = [p for p in data.passages if p.document == "wall.txt"]
+    assert " ".join(p.text for p in wall) == words  # cut at spaces: every word kept, in order
+    assert "".join(p.text for p in data.passages if p.document == "token.txt") == "x" * 5000
+
+
+def test_cli_names_each_skipped_file_and_still_indexes(seeds, tmp_path, capsys, monkeypatch):
+    (seeds / "dangling.txt").symlink_to("nowhere.txt")
+    (seeds / "nul.txt").write_bytes(b"\x00\x00")
+    import indexer.build as build_module
+
+    monkeypatch.setattr(build_module, "load_embedder", lambda model=None: FakeEmbedder())
+    assert main(["index", "--seeds", str(seeds), "--index-dir", str(tmp_path / "index")]) == 0
+    captured = capsys.readouterr()
+    assert "peelqa: skipped dangling.txt: a broken symbolic link" in captured.err
+    assert "peelqa: skipped nul.txt: not a text file (it contains NUL bytes)" in captured.err
+    assert captured.out.startswith("indexed 1 document")
+
+
+def test_index_honours_peelqa_index_dir(seeds, tmp_path, monkeypatch):
+    monkeypatch.setenv("PEELQA_INDEX_DIR", str(tmp_path / "from-env"))
+    monkeypatch.chdir(tmp_path)
+    build_index(seeds, embedder=FakeEmbedder())
+    assert (tmp_path / "from-env" / "manifest.json").exists() and not (tmp_path / "index").exists()
+
+
+def test_progress_off_a_terminal_is_a_line_every_few_seconds(capsys, monkeypatch):
+    from chat import cli
+
+    clock = iter([0.0, 1.0, 12.0, 13.0, 30.0])
+    monkeypatch.setattr(cli.time, "monotonic", lambda: next(clock))
+    tick = cli._Ticker(every=10)
+    tick(10, 100, "embedding passages")  # 1 s in: quiet
+    tick(40, 100, "embedding passages")  # 12 s in: a line, 11 s for 40 so ~16 s for the other 60
+    tick(50, 100, "embedding passages")  # 13 s: quiet again
+    tick(100, 100, "embedding passages")  # 30 s: done, no estimate
+    assert capsys.readouterr().err.splitlines() == [
+        "peelqa: embedding passages 40/100 (40%), about 16 s left",
+        "peelqa: embedding passages 100/100 (100%)"]
+
+
+def test_readme_limits_table_is_the_code_s():
+    from indexer.limits import limits_table
+    from tests.conftest import ROOT
+
+    assert limits_table() in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,0 +1,153 @@
+"""The chat server under load and abuse: 50 concurrent clients get exactly the serial answers with zero
+errors; concurrent rebuilds are refused, not queued; uploads are bounded and leave nothing behind; report
+and question text with script in it never runs in Chromium."""
+
+import json
+import random
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from indexer.errors import BadInputError
+from indexer.limits import LIMITS
+
+pytestmark = pytest.mark.model
+
+QUESTIONS = [
+    ("Is Cleveland good at investigating crime?", ""), ("Is there a children's hub?", ""),
+    ("How does the force respond to missing children?", ""), ("Is the force prepared for an armed attack?", ""),
+    ("What should the force improve about domestic abuse?", ""), ("investigatons of burglary", ""),
+    ("kids hub", ""), ("Who won the football match on Saturday?", ""), ("serious and organised crime", ""),
+    ("registered sex offenders", ""), ("and what about children?", "How does the force respond to missing people?"),
+    ("why?", "Which outcome category is the force an outlier for?"), ("neighbourhood policing", ""),
+    ("How many crimes were recorded?", ""), ("digital evidence retrieval", ""), ("anti-social behaviour", ""),
+    ("integrated offender management", ""), ("firearms capability", ""), ("What's the budget?", ""),
+    ("vulnerable victims", ""),
+]
+
+
+def ask(client: httpx.Client, url: str, question: str, previous: str, top_k: int = 5) -> dict:
+    r = client.post(url + "gradio_api/call/ask", json={"data": [question, top_k, previous]})
+    r.raise_for_status()
+    stream = client.get(url + f"gradio_api/call/ask/{r.json()['event_id']}", timeout=120).text
+    events = [line for line in stream.splitlines() if line.startswith(("event:", "data:"))]
+    if events[0] != "event: complete":
+        raise AssertionError(f"{question!r}: {stream[:300]}")
+    return json.loads(events[1].split(": ", 1)[1])[0]
+
+
+def test_fifty_concurrent_clients_get_the_serial_answers(live_app):
+    _, url = live_app
+    with httpx.Client(timeout=60) as client:
+        serial = {q: ask(client, url, q, prev) for q, prev in QUESTIONS}
+    errors, mismatches = [], []
+
+    def client_run(seed: int) -> None:
+        order = QUESTIONS[:]
+        random.Random(seed).shuffle(order)
+        with httpx.Client(timeout=120) as client:
+            for q, prev in order:
+                try:
+                    if ask(client, url, q, prev) != serial[q]:
+                        mismatches.append(q)
+                except Exception as exc:  # noqa: BLE001 - every failure counts
+                    errors.append(repr(exc)[:300])
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(50) as pool:
+        list(pool.map(client_run, range(50)))
+    seconds = time.perf_counter() - began
+    print(f"1,000 concurrent questions in {seconds:.1f} s ({1000 / seconds:.1f}/s)")
+    assert errors == [] and mismatches == []
+
+
+def test_uploads_are_bounded_and_leave_no_temp_files(live_app, tmp_path):
+    service, url = live_app
+    limit = LIMITS.upload_bytes[".txt"]
+    over = tmp_path / "over.txt"
+    over.write_bytes(b"x" * (limit + 1))
+    with pytest.raises(BadInputError, match=r"is 2 MiB \(2,097,153 bytes\); the limit is 2 MiB \(2,097,152 bytes\)"):
+        service.save_upload(over, "over.txt")
+    assert not over.exists()  # refused uploads are deleted too
+    for name, data, message in (("nul.txt", b"\x00\x01", "NUL bytes"), ("bad.md", b"\xff", "not UTF-8"),
+                                ("evil.sh", b"echo", "not a .txt or .md report")):
+        upload = tmp_path / name
+        upload.write_bytes(data)
+        with pytest.raises(BadInputError, match=message):
+            service.save_upload(upload, name)
+        assert not upload.exists()
+    # Gradio itself refuses a file over the largest upload limit before it is stored.
+    r = httpx.post(url + "gradio_api/upload", files={"files": ("big.txt", b"y" * (limit + 10))}, timeout=60)
+    assert r.status_code >= 400
+
+
+PROBES = ["<img src=x onerror=alert(1)>", "<svg onload=alert(2)>", "<script>alert(3)</script>",
+          "[click me](javascript:alert(4))", '<a href="javascript:alert(5)">link five</a>',
+          '"><img src=y onerror=alert(6)>', '<iframe src="javascript:alert(7)"></iframe>',
+          '![pic](x" onerror="alert(8))', "<details open ontoggle=alert(9)>", "{{7*7}} ${alert(10)}"]
+
+
+@pytest.mark.browser
+def test_script_in_reports_and_questions_never_runs(live_app, browser, tmp_path):
+    service, url = live_app
+    report = tmp_path / "probe.md"
+    lines = [f"Lighthouse probe {i} reads: {p} and the keepers log it." for i, p in enumerate(PROBES)]
+    report.write_text("# Lighthouse " + PROBES[0] + "\n\n## Keepers " + PROBES[1] + "\n\n" + "\n\n".join(lines) + "\n")
+    service.save_upload(report, "probe.md")
+    service.rebuild()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url)
+    box = page.locator("#peelqa-question textarea")
+    box.wait_for(timeout=30_000)
+    for i, probe in enumerate(PROBES):
+        before = page.get_by_test_id("bot").count()
+        box.fill(f"what does lighthouse probe {i} read? {probe}")
+        box.press("Enter")
+        page.wait_for_function(f"document.querySelectorAll('[data-testid=bot]').length > {before}", timeout=30_000)
+        bot = page.get_by_test_id("bot").last
+        assert probe.split(">")[0].split("(")[0] in bot.inner_text() or i in (3, 7)  # markdown shown literally
+        bot.get_by_role("link", name=re.compile(r"Lighthouse")).first.click()
+        page.locator("#peelqa-hit").wait_for(timeout=15_000)
+    panel = page.locator("#peelqa-panel").inner_text()
+    assert all(p in panel for p in PROBES)  # the report is shown as text, every probe literally
+    page.wait_for_timeout(500)
+    injected = page.evaluate("""() => document.querySelectorAll(
+        '#peelqa-chat img[src=x], #peelqa-chat img[src=y], #peelqa-chat svg[onload], #peelqa-chat iframe,'
+        + '#peelqa-chat details[ontoggle], #peelqa-panel img, #peelqa-panel svg, #peelqa-panel iframe,'
+        + '#peelqa-panel script, a[href^="javascript:"]').length""")
+    context.close()
+    assert dialogs == [] and injected == 0
+    (service.seeds_dir / "probe.md").unlink()
+    service.rebuild()
+
+
+def test_concurrent_rebuilds_one_runs_the_others_are_refused(live_app):
+    service, url = live_app
+    extra = service.seeds_dir / "extra-report.md"
+    extra.write_text("# Extra report\n\n" + "\n\n".join(
+        f"Paragraph {i} says the marine unit patrols section {i} of the estuary at night." for i in range(120)))
+    results = []
+
+    def rebuild():
+        r = httpx.post(url + "gradio_api/call/rebuild", json={"data": []}, timeout=30)
+        stream = httpx.get(url + f"gradio_api/call/rebuild/{r.json()['event_id']}", timeout=300).text
+        results.append(stream)
+
+    threads = [threading.Thread(target=rebuild) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done = [r for r in results if r.startswith("event: complete")]
+    refused = [r for r in results if "a rebuild is already running" in r]
+    assert len(done) == 1 and len(refused) == 2, results
+    assert json.loads(done[0].split("data: ", 1)[1])[0]["documents"] == 2
+    extra.unlink()
+    service.rebuild()
