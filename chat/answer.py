@@ -25,6 +25,10 @@ class Quote:
             "text": p.text,
             "document": p.document,
             "title": p.title,
+            "force": p.force,
+            "year": p.year,
+            "period": p.period,
+            "pillar": p.pillar,
             "section": p.section_label,
             "paragraph": p.paragraph,
             "start": p.start,
@@ -35,16 +39,47 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class ReportRow:
+    """One report's line in a comparison: its best quote, or "not covered"."""
+
+    document: str
+    report: str  # its citation label: "Durham Constabulary · PEEL 2016 · Effectiveness"
+    force: str | None
+    year: int | None
+    pillar: str | None
+    covered: bool
+    quote: Quote | None
+    grade: str | None = None  # the grade it states for the area asked about, where the question asks one
+
+    def to_dict(self) -> dict:
+        return {"document": self.document, "report": self.report, "force": self.force, "year": self.year,
+                "pillar": self.pillar, "covered": self.covered, "grade": self.grade,
+                "result": self.quote.to_dict() if self.quote else None}
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answered: bool
     quotes: tuple[Quote, ...]
     evidence: float = 0.0
     context: str | None = None  # the earlier question a follow-up was read with, if any
+    reason: str | None = None  # why it is not answered, when the reports it names are not indexed
+    scope: str | None = None  # "From Durham Constabulary, PEEL 2016": the reports it was answered from
+    by_report: tuple[ReportRow, ...] | None = None  # one row per report, for comparisons
+    grades: tuple[dict, ...] = ()  # for a grade question: the grade in each year, most recent first
 
     def to_dict(self) -> dict:
-        return {"question": self.question, "answered": self.answered,
-                "results": [q.to_dict() for q in self.quotes]}
+        out = {"question": self.question, "answered": self.answered, "results": [q.to_dict() for q in self.quotes]}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.scope:
+            out["scope"] = self.scope
+        if self.by_report is not None:
+            out["by_report"] = [r.to_dict() for r in self.by_report]
+        if self.grades:
+            out["grades"] = list(self.grades)
+        return out
 
 
 def choose_highlights(
@@ -57,6 +92,11 @@ def choose_highlights(
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     chosen = [i for i in ranked if scores[i] >= best - margin][:limit]
     return tuple(sentences[i] for i in sorted(chosen))
+
+
+def make_quote(rank: int, passage: Passage, score: float, sentence_scores: Sequence[float]) -> Quote:
+    return Quote(rank, float(score), passage,
+                 choose_highlights(passage.sentences or ((0, len(passage.text)),), list(sentence_scores)))
 
 
 def compose_answer(
@@ -75,11 +115,8 @@ def compose_answer(
         threshold: below it the answer is "not covered"; None never refuses (uncalibrated model).
         context: the earlier question a follow-up was combined with.
     """
-    quotes = tuple(
-        Quote(rank, float(score), passage, choose_highlights(passage.sentences or ((0, len(passage.text)),),
-                                                             list(sentence_scores)))
-        for rank, (passage, score, sentence_scores) in enumerate(hits, start=1)
-    )
+    quotes = tuple(make_quote(rank, passage, score, sentence_scores)
+                   for rank, (passage, score, sentence_scores) in enumerate(hits, start=1))
     answered = bool(quotes) and (threshold is None or evidence >= threshold)
     return Answer(question, answered, quotes, evidence, context)
 
@@ -102,11 +139,23 @@ def segments(text: str, highlights: Sequence[Sequence[int]]) -> list[tuple[str, 
 def render_plain(answer: Answer, mark: tuple[str, str] = ("**", "**")) -> str:
     """The answer for a terminal or a log: each quote, its citation, the key sentence(s) marked."""
     lines = []
-    if not answer.quotes:
+    if answer.reason:
+        lines.append(answer.reason)
+    elif not answer.quotes:
         lines.append("No passages match.")
     elif not answer.answered:
         lines.append(NOT_COVERED)
+    if answer.scope:
+        lines.append(answer.scope)
+    for g in answer.grades:
+        lines.append(f"Grade, PEEL {g['period'] or g['year']}: {g['grade']} ({g['area_label']})")
     for q in answer.quotes:
         quote = "".join(f"{mark[0]}{t}{mark[1]}" if hot else t for t, hot in segments(q.passage.text, q.highlights))
         lines += ["", f"[{q.rank}] {q.passage.citation} (score {q.score:.2f})", f"“{quote}”"]
+    if answer.by_report is not None:
+        lines += ["", "By report:"]
+        for row in answer.by_report:
+            head = f"- {row.report}" + (f" [{row.grade}]" if row.grade else "")
+            lines.append(f"{head}: not covered" if not row.covered or row.quote is None
+                         else f"{head}: “{row.quote.passage.text}” ({row.quote.passage.citation})")
     return "\n".join(lines)

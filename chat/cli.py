@@ -216,21 +216,28 @@ def cmd_ask(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    import dataclasses
+
     from .evaluate import best_threshold, evaluate, load_questions, save_threshold
     from .qa import QA
-    from .search import Scoring
 
     questions = load_questions(args.file)
-    qa = QA.open(args.index_dir, scoring=Scoring(mode=args.mode))
+    qa = QA.open(args.index_dir)
+    scoring = dataclasses.replace(qa.searcher.scoring, mode=args.mode)
+    if scoring != qa.searcher.scoring:
+        qa = QA(type(qa.searcher)(qa.searcher.data, qa.searcher.embedder, scoring))
     began = time.perf_counter()
-    metrics, rows = evaluate(qa.searcher, questions, qa.threshold)
+    metrics, rows = evaluate(qa, questions)
     seconds = time.perf_counter() - began
     out = {"file": str(args.file), "mode": args.mode, "threshold": qa.threshold, **metrics.to_dict(),
            "seconds": round(seconds, 2)}
     if args.calibrate:
-        out["calibrated_threshold"] = best_threshold([(r["evidence"], r["answerable"]) for r in rows])
+        # Questions a scope check refuses (a force or year not indexed) say nothing about the threshold.
+        out["calibrated_threshold"] = best_threshold([(r["evidence"], r["answerable"]) for r in rows
+                                                      if not r["reason"]])
         if args.write:
-            path = save_threshold(qa.searcher.embedder.name, args.mode, out["calibrated_threshold"], args.file.name)
+            path = save_threshold(qa.searcher.embedder.name, scoring, out["calibrated_threshold"], args.file.name,
+                                  qa.searcher.data.directory)
             out["written_to"] = str(path)
     if args.json:
         print(json.dumps({**out, "questions": rows} if args.verbose else out))

@@ -41,6 +41,16 @@ def is_improvement_passage(p: Passage) -> bool:
     return any(_IMPROVE_SECTION.search(s) for s in p.section)
 
 
+# "Does the force work with partners...", "will HMIC come back": about what is or will be done, which a
+# recommendation answers as well as a finding; other questions ask what was found.
+_PRACTICE_QUESTION = re.compile(r"^\s*(?:does|do|will|would|should|can|could|must|shall)\b", re.IGNORECASE)
+
+
+def asks_for_facts(question: str) -> bool:
+    """A question a finding answers better than a recommendation: not about improving, not "does/will ..."."""
+    return not asks_for_improvement(question) and not _PRACTICE_QUESTION.match(fold(question))
+
+
 def asks_for_grade(question: str) -> bool:
     return bool(_GRADE_QUESTION.search(fold(question)))
 

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from indexer.errors import BadInputError, IndexNotFoundError
+from indexer.forces import short_name
+from indexer.lexical import content_words
 from indexer.limits import LIMITS
-from indexer.passage import Passage
 from indexer.store import default_index_dir
 
-from .answer import Answer, compose_answer
+from .answer import Answer, ReportRow, compose_answer, make_quote
 from .evaluate import threshold_for
+from .filters import Filter
+from .grading import asked_area, asked_grade, grade_rows, names_area
+from .intent import asks_for_grade
+from .plan import Catalogue
+from .scope import read_scope
 from .search import Scoring, Searcher
 
 
@@ -57,12 +64,13 @@ def check_top_k(top_k) -> int:
 
 
 class QA:
-    """A loaded index plus its calibrated refusal threshold."""
+    """A loaded index, its calibrated refusal threshold, and what its reports are (for scoping)."""
 
     def __init__(self, searcher: Searcher, threshold: float | None = None):
         self.searcher = searcher
-        self.threshold = (threshold if threshold is not None
-                          else threshold_for(searcher.embedder.name, searcher.scoring.mode))
+        self.threshold = threshold if threshold is not None else calibrated_threshold(searcher)
+        self.catalogue = Catalogue(searcher.manifest)
+        self._rows = {p.id: i for i, p in enumerate(searcher.passages)}
 
     @classmethod
     def open(
@@ -89,20 +97,116 @@ class QA:
             on_build(summary.line())
         return cls(Searcher.open(index_dir, scoring=scoring))
 
-    def ask(self, question: str, top_k: int = 5, where: Callable[[Passage], bool] | None = None,
-            context: str | None = None) -> Answer:
-        """Answer `question` with the `top_k` best passages.
+    def ask(self, question: str, top_k: int = 5, where: Filter | None = None, context: str | None = None,
+            by_report: bool = False, scoring: Scoring | None = None) -> Answer:
+        """Answer `question` with the `top_k` best passages of the reports it names (all, if none).
 
         Args:
             question: the user's words.
             top_k: how many quotes.
-            where: only passages for which this is True are quoted.
+            where: only passages this filter lets through are quoted (the user's filters).
             context: an earlier question to read this one with (for follow-ups); searched together.
+            by_report: also answer per report (a comparison); on by itself when the question compares.
+            scoring: override the searcher's scoring (to compare modes); refusals then use the threshold
+                calibrated for those settings, if there is one.
         """
         question = check_question(question)
         top_k = check_top_k(top_k)
         context = check_context(context)
-        query = f"{context} {question}" if context else question
-        r = self.searcher.retrieve(query, top_k, where)
-        return compose_answer(question, [(h.passage, h.score, h.sentence_scores) for h in r.hits],
-                              r.evidence, self.threshold, context)
+        searcher = self.searcher
+        query = searcher.correct(f"{context} {question}" if context else question, scoring)
+        scope = read_scope(query, searcher.forces)
+        plan = self.catalogue.plan(scope, self._mentions)
+        if plan.reason:
+            return Answer(question, False, (), 0.0, context, reason=plan.reason)
+        about = scope.without_names(query)
+        settings = scoring or searcher.scoring
+        search_text = about if settings.names_out and plan.filter and about.strip("?.!, ") else query
+        signals = searcher.signals(search_text, scoring, about=about, scoped=bool(plan.filter))
+        mask = searcher.columns.mask(where) & searcher.columns.mask(plan.filter)
+        r = searcher.rank(signals, mask, top_k, recency=not scope.years)
+        threshold = self.threshold if scoring is None or scoring == searcher.scoring else threshold_for(
+            searcher.embedder.name, scoring)
+        grades = grade_rows(searcher.data.grades, query, plan.filter) if scope.forces else []
+        hits = [(h.passage, h.score, h.sentence_scores) for h in r.hits]
+        if grades:
+            hits = self._latest_grade_first(grades, hits, signals, top_k)
+        rows = None
+        if by_report or scope.comparative:
+            rows = self._by_report(signals, plan, where, query, threshold)
+        answer = compose_answer(question, hits, r.evidence, threshold, context)
+        return replace(answer, scope=plan.note, by_report=rows, grades=tuple(_grade_summary(g) for g in grades))
+
+    def _mentions(self, name: str, flt: Filter) -> bool:
+        """Whether one passage the filter allows has every word of `name` ("2015", "Durham Constabulary")."""
+        rows = None
+        for word in content_words(short_name(name) or name):
+            found = set(self.searcher.data.lexical.passages_with(word).tolist())
+            rows = found if rows is None else rows & found
+        if not rows:
+            return False
+        return bool(self.searcher.columns.mask(flt)[sorted(rows)].any())
+
+    def _latest_grade_first(self, grades: list[dict], hits: list, signals, top_k: int) -> list:
+        """A grade question opens with the passage stating the grade (the most recent, if no year is named)."""
+        row = self._rows.get(_quoted_passage(grades[0]))
+        if row is None:
+            return hits
+        first = self.searcher.hit(signals, row, hits[0][1] if hits else 1.0)
+        return [(first.passage, first.score, first.sentence_scores),
+                *[h for h in hits if h[0].id != first.passage.id]][:top_k]
+
+    def _by_report(self, signals, plan, where: Filter | None, query: str, threshold: float | None) -> tuple:
+        """One row per report in scope: its best passage (or the passage stating its grade, for a grade
+        question), or "not covered". Retrieval runs per report, so no report is crowded out by another."""
+        searcher = self.searcher
+        user = searcher.columns.mask(where)
+        wanted = asked_grade(query)
+        # "How has X changed?" names no topic: each report's overall judgement is its answer. A topic that
+        # is a graded area ("on serious and organised crime") is answered by each report's grade for it.
+        topicless = not signals.words
+        area = "overall" if topicless else asked_area(query)
+        graded = bool(wanted or topicless or asks_for_grade(query) or names_area(query))
+        by_doc = {}
+        for g in searcher.data.grades:
+            if g["area"] == area and g["source"] == "report":
+                by_doc.setdefault(g["document"], g)
+        rows = []
+        order = sorted(plan.reports, key=lambda fm: (fm[1].force or "", fm[1].year or 0, fm[1].pillar or "", fm[0]))
+        for file, meta in order:
+            grade = by_doc.get(file) if graded else None
+            if wanted and any(g for f, _ in plan.reports if (g := by_doc.get(f))) and (
+                    grade is None or grade["grade"] != wanted):
+                continue  # "which forces were outstanding at X": only those the grades say were
+            r = searcher.rank(signals, user & searcher.columns.mask(Filter(documents=(file,))), 1, recency=False)
+            hit = (r.hits[0].passage, r.hits[0].score, r.hits[0].sentence_scores) if r.hits else None
+            if grade and (row := self._rows.get(_quoted_passage(grade))) is not None:
+                h = searcher.hit(signals, row, hit[1] if hit else 1.0)
+                hit = (h.passage, h.score, h.sentence_scores)
+            covered = hit is not None and (grade is not None or threshold is None or r.evidence >= threshold)
+            quote = make_quote(1, *hit) if hit else None
+            rows.append(ReportRow(file, meta.label, meta.force, meta.year, meta.pillar, covered, quote,
+                                  grade["grade"] if grade else None))
+        return tuple(rows)
+
+
+def _quoted_passage(grade: dict) -> str:
+    """The passage to quote for a grade: where it is stated, unless that is a list or label of every area's
+    grade and the report has a section on the area itself (which opens with what the grade is for)."""
+    if grade.get("form", 0) >= 2 and grade.get("section_passage"):
+        return grade["section_passage"]
+    return grade["passage"]
+
+
+def _grade_summary(g: dict) -> dict:
+    keys = ("force", "year", "period", "pillar", "area", "area_label", "grade", "document", "start", "end",
+            "sentence", "source")
+    return {k: g.get(k) for k in keys}
+
+
+def calibrated_threshold(searcher: Searcher) -> float | None:
+    """The threshold stored with the index for the settings it searches with; else the registry's for them."""
+    stored = searcher.manifest.get("retrieval") or {}
+    if stored.get("threshold") is not None and stored.get("scoring") == searcher.scoring.to_dict():
+        return float(stored["threshold"])
+    return threshold_for(searcher.embedder.name, searcher.scoring)

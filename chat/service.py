@@ -15,12 +15,12 @@ from indexer.sources import SUFFIXES, SourceError, decode_text, read_source
 from indexer.store import REPAIR, damaged_files, default_index_dir, indexed_bytes
 
 from .answer import Answer
+from .filters import Filter
 from .qa import QA, check_context, check_question
 from .render import is_follow_up
 from .search import Searcher
 
 log = logging.getLogger("peelqa")
-FILTER_FIELDS = ("title", "force", "year", "section")
 
 
 def safe_file_name(name: str) -> str:
@@ -31,20 +31,6 @@ def safe_file_name(name: str) -> str:
         raise BadInputError(f"{base!r} is not a {' or '.join(SUFFIXES)} report")
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-_") or "report"
     return f"{stem[:80]}{suffix}"
-
-
-def matches(passage: Passage, filters: dict[str, list]) -> bool:
-    """True when the passage satisfies every non-empty filter (values within a filter are alternatives)."""
-    for field in FILTER_FIELDS:
-        wanted = filters.get(field) or []
-        if not wanted:
-            continue
-        if field == "section":
-            if not any(s in passage.section for s in wanted):
-                return False
-        elif str(getattr(passage, field)) not in {str(w) for w in wanted}:
-            return False
-    return True
 
 
 class ChatService:
@@ -69,9 +55,8 @@ class ChatService:
         """
         question, previous = check_question(question), check_context(previous)
         qa = self._qa  # one snapshot per question, even if a rebuild swaps in a new index meanwhile
-        where = (lambda p: matches(p, filters)) if filters and any(filters.values()) else None
         context = previous if previous and is_follow_up(question) else None
-        return qa.ask(question, top_k, where, context)
+        return qa.ask(question, top_k, Filter.from_choices(filters), context)
 
     def rebuild(self, progress=None) -> BuildSummary:
         """Incremental rebuild from the seeds folder, then an atomic switch to the new index."""

@@ -13,10 +13,13 @@ import numpy as np
 
 from . import __version__
 from .errors import IndexCorruptError, IndexNotFoundError, SeedsError
+from .grades import extract_grades
 from .lexical import vocabulary
-from .model import Embedder, load_embedder, recorded_model
+from .metadata import explicit_fields, front_matter, read_sidecars
+from .model import Embedder, calibration, load_embedder, recorded_model
 from .parse import parse_document
 from .passage import Passage
+from .reports import DocumentInfo, indexed_forces, label_passages, resolve_reports
 from .sentences import split_long
 from .sources import SUFFIXES, SourceError, discover, read_source
 from .store import (
@@ -37,7 +40,7 @@ from .store import (
 )
 
 # Bump when parsing or splitting changes, so a rebuild re-parses files whose bytes did not change.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 BATCH = 32
 
 Progress = Callable[[int, int, str], None]
@@ -179,7 +182,7 @@ def build_index(
         notes: list[str] = []
         prev = _previous(index_dir, embedder, full, notes)
         reuse = prev.rows()
-        documents, kept = _read_all(files, reuse, prev, embedder, skipped, progress)
+        documents, kept, registry = _read_all(files, seeds_dir, reuse, prev, embedder, skipped, progress)
         if not documents:
             raise SeedsError(f"no readable reports in {seeds_dir}" + _reasons(skipped),
                              fix="add UTF-8 .txt or .md reports")
@@ -200,8 +203,13 @@ def build_index(
             "seeds_dir": str(seeds_dir.resolve()),
             "passages": len(all_passages),
             "documents": documents,
+            "forces": registry_rows(all_passages, registry),
+            # The retrieval settings searches use, with the refusal threshold calibrated for exactly them.
+            "retrieval": calibration(embedder.name),
         }
-        write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, word_vectors)
+        scopes = {d["file"]: d.get("scope", "force") for d in documents}
+        grades = [g.to_dict() for rel, passages, _ in kept for g in extract_grades(passages, scopes[rel], registry)]
+        write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, word_vectors, grades)
     removed = sorted(set(reuse) - {d["file"] for d in documents} - set(skipped))
     return BuildSummary(
         index_dir=str(index_dir), documents=len(documents), passages=len(all_passages), embedded=len(fresh),
@@ -214,10 +222,12 @@ def _reasons(skipped: dict[str, str]) -> str:
     return f" ({'; '.join(f'{f}: {r}' for f, r in skipped.items())})" if skipped else ""
 
 
-def _read_all(files, reuse, prev: _Previous, embedder: Embedder, skipped: dict[str, str],
+def _read_all(files, seeds_dir: Path, reuse, prev: _Previous, embedder: Embedder, skipped: dict[str, str],
               progress: Progress | None) -> tuple[list[dict], list[tuple[str, list[Passage], list[int] | None]]]:
-    """Manifest entries and (file, passages, reused rows or None) for each readable report."""
+    """Manifest entries and (file, passages, reused rows or None) for each readable report, every passage
+    labelled with its report's metadata (force, year, pillar), resolved across the whole corpus."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    sidecars = read_sidecars(seeds_dir, [f.rel for f in files])
     documents, kept = [], []
     for n, source_file in enumerate(files, start=1):
         rel = source_file.rel
@@ -232,9 +242,11 @@ def _read_all(files, reuse, prev: _Previous, embedder: Embedder, skipped: dict[s
         if old and old[0]["sha256"] == digest:
             entry, rows = old
             kept.append((rel, [prev.data.passages[i] for i in rows], rows))
-            documents.append(entry)
+            explicit = explicit_fields(entry.get("front_matter", {}), sidecars.get(rel, {}))
+            documents.append({**entry, "explicit": explicit})
             continue
-        parsed = parse_document(source, rel)
+        front, body = front_matter(source) if rel.lower().endswith(".md") else ({}, 0)
+        parsed = parse_document(source, rel, body)
         passages = [piece for p in parsed.passages
                     for piece in split_long(p, embedder.count_tokens, embedder.max_tokens)]
         if not passages:
@@ -243,12 +255,22 @@ def _read_all(files, reuse, prev: _Previous, embedder: Embedder, skipped: dict[s
         kept.append((rel, passages, None))
         documents.append({
             "file": rel, "sha256": digest, "bytes": len(source.encode("utf-8")), "passages": len(passages),
-            "title": parsed.title, "force": parsed.force, "year": parsed.year, "pillar": parsed.pillar,
-            "indexed_at": now,
+            "title": parsed.title, "head": list(parsed.head), "front_matter": _plain(front),
+            "explicit": explicit_fields(front, sidecars.get(rel, {})), "indexed_at": now,
         })
     if progress:
         progress(len(files), len(files), "reading reports")
-    return documents, kept
+    infos = [DocumentInfo(d["file"], d["title"], tuple(d.get("head", ())), d["explicit"]) for d in documents]
+    metas, registry = resolve_reports(infos, {rel: passages for rel, passages, _ in kept})
+    kept = [(rel, label_passages(passages, metas[rel], registry), rows) for rel, passages, rows in kept]
+    for d in documents:
+        d.update(metas[d["file"]].to_dict())
+    return documents, kept, registry
+
+
+def _plain(fields: dict) -> dict:
+    """Front matter as JSON can hold it (YAML gives dates and other types)."""
+    return {str(k): v if isinstance(v, (str, int, float, bool)) or v is None else str(v) for k, v in fields.items()}
 
 
 def _assemble(kept, prev: IndexData | None, fresh_vectors: np.ndarray, fresh_sentences: np.ndarray):
@@ -298,3 +320,8 @@ def _reuse_or_embed_words(words: list[str], known: dict[str, np.ndarray], embedd
     if not words:
         return np.zeros((0, embedder.dimension), np.float32)
     return np.stack([fresh[w] if w in fresh else known[w] for w in words])
+
+
+def registry_rows(passages: list[Passage], registry) -> list[dict]:
+    """The forces the index holds passages about, with the aliases the corpus taught (for scoping questions)."""
+    return [{"name": f.name, "aliases": list(f.aliases)} for f in indexed_forces(passages, registry)]

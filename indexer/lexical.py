@@ -96,6 +96,14 @@ class LexicalIndex:
     def knows(self, word: str) -> bool:
         return stem(word) in (self.retriever.vocab_dict or {})
 
+    def passages_with(self, word: str) -> np.ndarray:
+        """Row numbers of the passages containing `word` (stemmed, as BM25 sees it)."""
+        token = (self.retriever.vocab_dict or {}).get(stem(word))
+        if token is None or not self.size:
+            return np.zeros(0, dtype=np.int64)
+        indptr, indices = self.retriever.scores["indptr"], self.retriever.scores["indices"]
+        return np.asarray(indices[indptr[token]:indptr[token + 1]], dtype=np.int64)
+
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage, in passage order."""
         vocab = self.retriever.vocab_dict or {}

@@ -59,6 +59,13 @@ def registry() -> dict:
         raise ModelError(f"cannot read the model registry {path}: {exc}") from exc
 
 
+def calibration(model_name: str, mode: str = "hybrid") -> dict | None:
+    """The retrieval settings and refusal threshold calibrated together for a model, as the registry records
+    them; a new index stores them in its manifest, and searches with them."""
+    entry = registry().get("models", {}).get(model_name, {}).get("retrieval", {}).get(mode)
+    return dict(entry) if isinstance(entry, dict) and "scoring" in entry else None
+
+
 def default_model_name() -> str:
     return registry().get("default") or "all-MiniLM-L6-v2"
 

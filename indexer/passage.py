@@ -28,9 +28,11 @@ class Passage:
     text: str
     kind: str = "paragraph"
     pillar: str | None = None
-    force: str | None = None
+    force: str | None = None  # the force it is about: its report's, or the one it names in a national document
     year: int | None = None
     sentences: tuple[tuple[int, int], ...] = field(default=())
+    period: str | None = None  # "2021/22" for a report covering two years
+    report: str = ""  # how its report is cited: "Durham Constabulary · PEEL 2016 · Effectiveness", or a title
 
     @property
     def section_label(self) -> str:
@@ -38,11 +40,7 @@ class Passage:
 
     @property
     def citation(self) -> str:
-        parts = [self.title]
-        if self.pillar:
-            parts.append(self.pillar)
-        parts.extend(self.section)
-        parts.append(f"para {self.paragraph}")
+        parts = [self.report or self.title, *self.section, f"para {self.paragraph}"]
         return SEPARATOR.join(parts)
 
     @property

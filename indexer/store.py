@@ -7,6 +7,7 @@
     sentences.npy     one normalised vector per sentence, in passage order (for highlights)
     bm25/             bm25s's lexical index over the same passages (numpy arrays + JSON)
     words.json        the reports' distinct content words, and words.npy their vectors (for coverage)
+    grades.jsonl      every PEEL grade the reports state, with its sentence's offsets
 
 One build at a time per index (a lock file beside it); every build first removes what killed builds left.
 """
@@ -21,7 +22,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +41,11 @@ VECTORS = "passages.faiss"
 SENTENCES = "sentences.npy"
 WORDS = "words.json"
 WORD_VECTORS = "words.npy"
+GRADES = "grades.jsonl"
 # What a damaged file costs to repair: these hold embeddings of every passage; the rest is cheap to rebuild.
 EMBEDDING_FILES = (VECTORS, SENTENCES)
 REPAIR = "peelqa index --repair"
-# Vectors are unit length; anything else was not written by peelqa (garbled bytes loaded as floats).
+# Vectors are unit length (or zero); anything else was not written by peelqa (garbled bytes read as floats).
 _NORM_TOLERANCE = 1e-3
 _NORM_SAMPLE = 100_000
 
@@ -65,6 +67,7 @@ class IndexData:
     lexical: LexicalIndex
     words: list[str]
     word_vectors: np.ndarray
+    grades: list[dict] = field(default_factory=list)
 
     def passage_vectors(self) -> np.ndarray:
         n = self.vectors.ntotal
@@ -167,7 +170,7 @@ def _corrupt(folder: Path, problems: dict[str, str] | list[str]) -> IndexCorrupt
 
 # ---- writing ---------------------------------------------------------------------------------------
 
-_INDEX_NAMES = {MANIFEST, PASSAGES, VECTORS, SENTENCES, WORDS, WORD_VECTORS, BM25_FOLDER}
+_INDEX_NAMES = {MANIFEST, PASSAGES, VECTORS, SENTENCES, WORDS, WORD_VECTORS, GRADES, BM25_FOLDER}
 
 
 def _is_index_folder(directory: Path) -> bool:
@@ -183,6 +186,7 @@ def write_index(
     sentence_vectors: np.ndarray,
     words: list[str],
     word_vectors: np.ndarray,
+    grades: list[dict] | None = None,
 ) -> None:
     """Write a complete index beside `directory`, then swap it in, so readers never see half an index.
     Call it under `build_lock(directory)`."""
@@ -198,9 +202,7 @@ def write_index(
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as its sources
-        with open(tmp / PASSAGES, "w", encoding="utf-8", newline="\n") as f:
-            for p in passages:
-                f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        _write_lines(tmp / PASSAGES, [p.to_dict() for p in passages])
         index = faiss.IndexFlatIP(int(manifest["model"]["dimension"]))
         if len(passages):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -209,6 +211,7 @@ def write_index(
         LexicalIndex.build(passages).save(tmp)
         (tmp / WORDS).write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
         np.save(tmp / WORD_VECTORS, np.ascontiguousarray(word_vectors, dtype=np.float32), allow_pickle=False)
+        _write_lines(tmp / GRADES, grades or [])
         manifest = {**manifest, "files": file_records(tmp)}
         # The manifest goes last: a folder without one is never taken for an index.
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -216,6 +219,17 @@ def write_index(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _write_lines(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_lines(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def _swap_in(new: Path, target: Path) -> None:
@@ -265,7 +279,8 @@ def _unit_length(vectors: np.ndarray) -> bool:
         return True
     step = max(1, len(vectors) // _NORM_SAMPLE)
     norms = np.linalg.norm(np.asarray(vectors[::step], dtype=np.float32), axis=1)
-    return bool(np.all(np.abs(norms - 1) < _NORM_TOLERANCE))
+    # 0 is allowed: a text with nothing to embed (a fake test model gives it a zero vector).
+    return bool(np.all((np.abs(norms - 1) < _NORM_TOLERANCE) | (norms == 0)))
 
 
 def load_parts(folder: Path, manifest: dict, skip: set[str] | frozenset[str] = frozenset()) -> IndexData:
@@ -279,8 +294,8 @@ def load_parts(folder: Path, manifest: dict, skip: set[str] | frozenset[str] = f
     dim = manifest.get("model", {}).get("dimension")
     empty = np.zeros((0, dim or 0), np.float32)
     try:
-        with open(folder / PASSAGES, encoding="utf-8") as f:
-            passages = [Passage.from_dict(json.loads(line)) for line in f if line.strip()]
+        passages = [Passage.from_dict(row) for row in _read_lines(folder / PASSAGES)]
+        grades = _read_lines(folder / GRADES) if GRADES not in skip else []
         vectors = faiss.read_index(str(folder / VECTORS)) if VECTORS not in skip else None
         sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False) if SENTENCES not in skip else None
         bm25_damaged = any(name.startswith(BM25_FOLDER + "/") for name in skip)
@@ -292,7 +307,7 @@ def load_parts(folder: Path, manifest: dict, skip: set[str] | frozenset[str] = f
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError) as exc:
         raise _corrupt(folder, [f"cannot load it: {exc}"]) from exc
     data = IndexData(folder, manifest, passages, vectors, sentence_vectors, sentence_rows(passages), lexical,
-                     words, word_vectors)
+                     words, word_vectors, grades)
     if problems := _inconsistencies(data, dim):
         raise _corrupt(folder, problems)
     return data

@@ -5,7 +5,8 @@ from indexer.passage import Passage
 
 def passage(text="First sentence. Second one here. Third.", n=1):
     return Passage(id=f"r.txt#p{n}", document="r.txt", title="R PEEL 2016", section=("Is it?",), paragraph=n,
-                   start=10, end=10 + len(text), text=text, pillar="Effectiveness",
+                   start=10, end=10 + len(text), text=text, pillar="Effectiveness", force="R Police", year=2016,
+                   report="R Police · PEEL 2016 · Effectiveness",
                    sentences=((0, 15), (16, 32), (33, 39)))
 
 
@@ -26,10 +27,11 @@ def test_compose_answer_answered_and_refused():
     d = a.to_dict()
     assert set(d) == {"question", "answered", "results"}
     r = d["results"][0]
-    assert r["citation"] == "R PEEL 2016 › Effectiveness › Is it? › para 1"
+    assert r["citation"] == "R Police · PEEL 2016 · Effectiveness › Is it? › para 1"
     assert r["highlights"] == [[16, 32]] and r["section"] == "Is it?"
     assert set(r) == {"rank", "score", "text", "document", "title", "section", "paragraph", "start", "end",
-                      "highlights", "citation"}
+                      "highlights", "citation", "force", "year", "period", "pillar"}
+    assert (r["force"], r["year"], r["pillar"]) == ("R Police", 2016, "Effectiveness")
     refused = compose_answer("q?", hits, evidence=0.7, threshold=1.0)
     assert not refused.answered and len(refused.quotes) == 2
     assert compose_answer("q?", hits, evidence=0.1, threshold=None).answered

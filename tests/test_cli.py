@@ -27,13 +27,19 @@ def test_ask_json_contract(capsys, seed_index):
     assert code == 0, err
     (line,) = out.splitlines()
     answer = json.loads(line)
-    assert set(answer) == {"question", "answered", "results"}
+    assert set(answer) == {"question", "answered", "results", "scope", "grades"}
     assert answer["question"] == "Is Cleveland good at investigating crime?" and answer["answered"] is True
+    assert answer["scope"] == "From Cleveland Police"
+    (grade,) = answer["grades"]
+    assert (grade["force"], grade["year"], grade["area"], grade["grade"]) == (
+        "Cleveland Police", 2016, "investigating-crime", "good")
+    assert grade["sentence"] == "Cleveland Police is good at investigating crime."
     assert [r["rank"] for r in answer["results"]] == [1, 2, 3, 4, 5]
     top = answer["results"][0]
     assert top["text"].startswith("Cleveland Police is good at investigating crime")
-    assert top["citation"] == ("Cleveland PEEL 2016 › Effectiveness › How effective is the force at investigating "
-                               "crime and reducing re-offending? › para 3")
+    assert top["citation"] == ("Cleveland Police · PEEL 2016 · Effectiveness › How effective is the force at "
+                               "investigating crime and reducing re-offending? › para 3")
+    assert (top["force"], top["year"], top["pillar"]) == ("Cleveland Police", 2016, "Effectiveness")
     assert top["paragraph"] == 3 and top["document"] == SEED.name and top["title"] == "Cleveland PEEL 2016"
     source = SEED.read_text(encoding="utf-8")
     scores = [r["score"] for r in answer["results"]]
@@ -55,7 +61,7 @@ def test_ask_top_k_and_not_covered(capsys, seed_index):
 def test_ask_plain_text_for_people(capsys, seed_index):
     code, out, _ = run(capsys, "ask", "Is there a children's hub?", "--index-dir", str(seed_index))
     assert code == 0
-    assert "[1] Cleveland PEEL 2016 › Effectiveness ›" in out and "para 8" in out
+    assert "[1] Cleveland Police · PEEL 2016 · Effectiveness ›" in out and "para 8" in out
     assert "it has established its first children’s hub" in out
 
 

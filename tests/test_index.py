@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from chat.filters import Filter
 from chat.search import Searcher
 from indexer.build import build_index
 from indexer.errors import IndexCorruptError, IndexModelMismatchError, IndexNotFoundError, SeedsError
@@ -11,11 +12,12 @@ from tests.conftest import FakeEmbedder
 
 FOUR = (
     "Tiny PEEL 2020\nEffectiveness\nIs the force good?\n"
-    "The force is good at catching burglars.\n"
-    "Officers patrol the harbour at night.\n"
-    "Areas for improvement\n- The force should answer emergency calls faster.\n"
-    "- Training records must be kept up to date.\n"
+    "The force is good at catching burglars, and most victims are visited within a day.\n"
+    "Officers patrol the harbour at night, checking moorings and boatyards for thefts.\n"
+    "Areas for improvement\n- The force should answer emergency calls faster, above all at weekends.\n"
+    "- Training records must be kept up to date for every officer and member of staff.\n"
 )
+HARBOUR = "Officers patrol the harbour at night, checking moorings and boatyards for thefts."
 
 
 @pytest.fixture
@@ -59,9 +61,9 @@ def test_search_ranks_the_matching_passage_first(four, tmp_path, fake_embedder):
     build_index(four, tmp_path / "index", embedder=fake_embedder)
     searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
     hits = searcher.search("Who patrols the harbour at night?", top_k=2)
-    assert hits[0].passage.text == "Officers patrol the harbour at night."
+    assert hits[0].passage.text == HARBOUR
     assert hits[0].score >= hits[1].score
-    only_bullets = searcher.search("harbour", top_k=5, where=lambda p: p.kind == "bullet")
+    only_bullets = searcher.search("harbour", top_k=5, where=Filter(kinds=("bullet",)))
     assert {h.passage.kind for h in only_bullets} == {"bullet"} and len(only_bullets) == 2
 
 
@@ -126,7 +128,8 @@ def test_failed_rebuild_leaves_old_index_loadable(tmp_path, four, fake_embedder)
 
 def test_failure_while_writing_leaves_old_index(tmp_path, four, fake_embedder, monkeypatch):
     build_index(four, tmp_path / "index", embedder=fake_embedder)
-    (four / "tiny.txt").write_text(FOUR + "One more paragraph.\n", encoding="utf-8")
+    (four / "tiny.txt").write_text(FOUR + "One more paragraph, long enough to be a passage of its own.\n",
+                                   encoding="utf-8")
     import indexer.store as store
 
     def broken(*args, **kwargs):
@@ -140,13 +143,15 @@ def test_failure_while_writing_leaves_old_index(tmp_path, four, fake_embedder, m
 
 
 def test_incremental_rebuild_reembeds_only_changed_files(tmp_path, four, fake_embedder):
-    (four / "second.md").write_text("# Second\n\nAlpha paragraph.\n\nBeta paragraph.\n", encoding="utf-8")
+    alpha, beta = "Alpha paragraph about the marine unit and its night patrols.", "Beta paragraph about the " \
+        "dog section, its handlers and their training."
+    (four / "second.md").write_text(f"# Second\n\n{alpha}\n\n{beta}\n", encoding="utf-8")
     first = build_index(four, tmp_path / "index", embedder=fake_embedder)
     assert first.embedded == 6
     counting = FakeEmbedder()
     again = build_index(four, tmp_path / "index", embedder=counting)
     assert again.embedded == 0 and counting.texts_seen == 0
-    (four / "second.md").write_text("# Second\n\nAlpha paragraph changed.\n", encoding="utf-8")
+    (four / "second.md").write_text(f"# Second\n\n{alpha} Changed.\n", encoding="utf-8")
     changed = build_index(four, tmp_path / "index", embedder=counting)
     assert changed.embedded == 1 and changed.passages == 5
     data = read_index(tmp_path / "index")

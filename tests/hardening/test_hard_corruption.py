@@ -17,7 +17,7 @@ from indexer.errors import IndexCorruptError
 from indexer.store import MANIFEST, read_index, verify_index
 from tests.conftest import SEED, FakeEmbedder
 
-FILES = ["passages.jsonl", "passages.faiss", "sentences.npy", "words.json", "words.npy",
+FILES = ["passages.jsonl", "passages.faiss", "sentences.npy", "words.json", "words.npy", "grades.jsonl",
          "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy",
          "bm25/params.index.json", "bm25/vocab.index.json"]
 

@@ -1,5 +1,5 @@
-"""Installed from a wheel (not editable, run outside the source tree) peelqa finds its model registry and
-calibrated threshold: they ship as package data."""
+"""Installed from a wheel (not editable, run outside the source tree) peelqa finds its model registry,
+calibrated threshold and force list: they ship as package data."""
 
 import json
 import os
@@ -12,11 +12,13 @@ import pytest
 from tests.conftest import ROOT
 
 PROBE = """
-import json, indexer, chat.evaluate as ev
-from indexer.model import registry_path, resolve_model
+import json, indexer
+from indexer.forces import ForceRegistry
+from indexer.model import calibration, registry_path, resolve_model
 spec = resolve_model()
 print(json.dumps({"package": indexer.__file__, "registry": str(registry_path()), "model": spec.name,
-                  "sha256": spec.expected_sha256, "threshold": ev.threshold_for(spec.name, "hybrid")}))
+                  "sha256": spec.expected_sha256, "threshold": calibration(spec.name)["threshold"],
+                  "forces": len(ForceRegistry.canonical().forces)}))
 """
 
 
@@ -41,4 +43,5 @@ def test_wheel_ships_the_model_registry(tmp_path):
     assert found["package"].startswith(str(target)) and found["registry"].startswith(str(target))
     assert found["model"] == "all-MiniLM-L6-v2" and found["sha256"].startswith("53aa5117")
     registry = json.loads((ROOT / "indexer" / "models.json").read_text())
-    assert found["threshold"] == registry["models"]["all-MiniLM-L6-v2"]["relevance_threshold"]["hybrid"]
+    assert found["threshold"] == registry["models"]["all-MiniLM-L6-v2"]["retrieval"]["hybrid"]["threshold"]
+    assert found["forces"] >= 43  # the canonical force list ships too
