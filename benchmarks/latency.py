@@ -1,6 +1,8 @@
 """Warm per-question latency of `peelqa ask -`: one process, model loaded once, questions fed one by one.
 
-    python benchmarks/latency.py [--index-dir DIR] [--rounds N]
+    python benchmarks/latency.py [--index-dir DIR] [--rounds N] [--questions FILE ...]
+
+With --index-dir pointing at an index of tests/data/corpus, pass --questions tests/data/multi_questions.jsonl.
 
 Prints the start-up time (process start to first answer) and median / p95 / max of the following answers.
 """
@@ -23,10 +25,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", default=None)
     parser.add_argument("--rounds", type=int, default=3, help="passes over the question files")
+    parser.add_argument("--questions", nargs="*", type=Path, help="question files (default: the seed's two)")
     args = parser.parse_args()
     questions = []
-    for name in ("dev_questions.jsonl", "questions.jsonl"):
-        path = ROOT / "tests" / "data" / name
+    for path in args.questions or [ROOT / "tests" / "data" / n for n in ("dev_questions.jsonl", "questions.jsonl")]:
         if path.exists():
             questions += [json.loads(x)["question"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     exe = shutil.which("peelqa") or str(Path(sys.executable).with_name("peelqa"))

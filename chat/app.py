@@ -20,6 +20,7 @@ from indexer.limits import LIMITS  # noqa: E402
 
 from .render import answer_markdown, escape_md, parse_source_link, source_html  # noqa: E402
 from .service import ChatService  # noqa: E402
+from .views import grades_html, mentions_markdown  # noqa: E402
 
 EXAMPLES = [
     "Is Cleveland good at investigating crime?",
@@ -32,6 +33,13 @@ CSS = """
 .peelqa-text { white-space: pre-wrap; line-height: 1.5; }
 .peelqa-text mark { background: #ffe58a; color: #000; padding: 2px 0; }
 .peelqa-note { color: #b45309; }
+.peelqa-grades { overflow-x: auto; }
+.peelqa-grades table { border-collapse: collapse; font-size: 0.9em; }
+.peelqa-grades th, .peelqa-grades td { border: 1px solid #ccc; padding: 4px 6px; text-align: left; }
+.peelqa-grades td.g-outstanding { background: #d1fae5; } .peelqa-grades td.g-good { background: #e0f2fe; }
+.peelqa-grades td.g-adequate { background: #fef9c3; } .peelqa-grades td.g-ri { background: #ffedd5; }
+.peelqa-grades td.g-inadequate { background: #fee2e2; }
+.peelqa-grades a { color: #111; }
 """
 # Citations in answers are links to "#peelqa-src/<doc>/<start>/<end>"; a click hands the reference to a
 # hidden textbox, whose Python handler renders the source panel. A timestamp makes repeat clicks fire.
@@ -78,19 +86,20 @@ def user_error(exc: PeelqaError) -> gr.Error:
     return gr.Error(str(exc), print_exception=False)
 
 
+FILTERS = (("title", "Report"), ("force", "Force"), ("year", "Year"), ("pillar", "Pillar"), ("section", "Section"))
+
+
 def build_app(service: ChatService) -> gr.Blocks:
     choices = service.filter_choices()
 
-    def filters_of(title, force, year, section) -> dict:
-        return {"title": title or [], "force": force or [], "year": year or [], "section": section or []}
-
-    def on_ask(message, history, top_k, title, force, year, section, last_question):
+    def on_ask(message, history, top_k, last_question, *filter_values):
         history = list(history or [])
         if not (message or "").strip():
             return history, "", gr.update(), [], last_question
         answer = None
+        filters = {key: value or [] for (key, _), value in zip(FILTERS, filter_values, strict=True)}
         try:
-            answer = service.ask(message, int(top_k), filters_of(title, force, year, section), last_question)
+            answer = service.ask(message, int(top_k), filters, last_question)
             reply = answer_markdown(answer)
             results = [q.to_dict() for q in answer.quotes]
         except PeelqaError as exc:
@@ -109,7 +118,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             passage = service.passage_at(document, start, end)
         except PeelqaError as exc:
             return f"<p>{html.escape(str(exc))}</p>"
-        return source_html(f"{passage.title} — para {passage.paragraph}", text, start, end, note)
+        return source_html(passage.citation, text, start, end, note)
 
     def on_source(label, results):
         if not label:
@@ -122,8 +131,16 @@ def build_app(service: ChatService) -> gr.Blocks:
         try:
             document, start, end = parse_source_link(ref or "")
         except ValueError:
-            return gr.update()
-        return render_source(document, start, end)
+            return gr.update(), gr.update()
+        shown = render_source(document, start, end)
+        return shown, shown  # the chat's panel and the grades view's
+
+    def on_find(phrase, stemmed):
+        try:
+            return mentions_markdown(service.find(phrase, bool(stemmed)))
+        except PeelqaError as exc:
+            log.warning("%s: %s", type(exc).__name__, exc)
+            return f"⚠️ {escape_md(str(exc))}"
 
     def on_rebuild(progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
         def report(done, total, message):
@@ -138,8 +155,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         except PeelqaError as exc:
             status = f"⚠️ {escape_md(str(exc))}"
         c = service.filter_choices()
-        return (status, service.documents(), gr.update(choices=c["title"]), gr.update(choices=c["force"]),
-                gr.update(choices=c["year"]), gr.update(choices=c["section"]))
+        return (status, service.documents(), grades_html(*service.grades_table()),
+                *(gr.update(choices=c[key]) for key, _ in FILTERS))
 
     def on_upload(files):
         saved, problems = [], []
@@ -156,10 +173,11 @@ def build_app(service: ChatService) -> gr.Blocks:
             lines.append("Click **Rebuild index** to add it to the answers.")
         return "\n\n".join(lines) or "No file received."
 
-    def api_ask(question: str, top_k: int | None = 5, previous: str | None = None) -> dict:
-        """Answer a question; `previous` is the earlier question, for follow-ups. Same JSON as `peelqa ask --json`."""
+    def api_ask(question: str, top_k: int | None = 5, previous: str | None = None, by_report: bool = False) -> dict:
+        """Answer a question; `previous` is the earlier question, for follow-ups; `by_report` adds a row per report
+        (on by itself for comparisons). Same JSON as `peelqa ask --json`."""
         try:
-            return service.ask(question, 5 if top_k is None else top_k, None, previous).to_dict()
+            return service.ask(question, 5 if top_k is None else top_k, None, previous, by_report is True).to_dict()
         except PeelqaError as exc:
             raise user_error(exc) from None
 
@@ -187,17 +205,29 @@ def build_app(service: ChatService) -> gr.Blocks:
                     gr.Examples(EXAMPLES, inputs=question, label="Try")
                     with gr.Accordion("Filters", open=False):
                         top_k = gr.Slider(1, 10, value=5, step=1, label="Quotes per answer")
-                        f_title = gr.Dropdown(choices["title"], multiselect=True, label="Report")
-                        f_force = gr.Dropdown(choices["force"], multiselect=True, label="Force")
-                        f_year = gr.Dropdown(choices["year"], multiselect=True, label="Year")
-                        f_section = gr.Dropdown(choices["section"], multiselect=True, label="Section")
+                        dropdowns = [gr.Dropdown(choices[key], multiselect=True, label=label)
+                                     for key, label in FILTERS]
                 with gr.Column(scale=2):
                     sources = gr.Radio([], label="Sources of the last answer (choose one to read it in context)",
                                        elem_id="peelqa-sources")
                     panel = gr.HTML("<p>Choose a source to see the paragraph in its report.</p>",
                                     elem_id="peelqa-panel")
+        with gr.Tab("Grades"):
+            gr.Markdown("Every grade the indexed reports state, by force and year; choose one to read the "
+                        "sentence it comes from.")
+            grades_view = gr.HTML(grades_html(*service.grades_table()), elem_id="peelqa-grades")
+            grades_panel = gr.HTML("", elem_id="peelqa-grades-panel")
+        with gr.Tab("Find"):
+            gr.Markdown("Every passage that mentions a phrase, in every report: shows where reports say "
+                        "something, and that a report never mentions it.")
+            with gr.Row():
+                phrase = gr.Textbox(label="Phrase", placeholder="e.g. missing children", elem_id="peelqa-phrase",
+                                    scale=4)
+                stemmed = gr.Checkbox(label="Match word stems (inspect = inspected, inspections)", scale=1)
+            find_btn = gr.Button("Find every mention")
+            mentions = gr.Markdown(elem_id="peelqa-mentions")
         with gr.Tab("Index"):
-            table = gr.Dataframe(service.documents(), headers=["title", "file", "passages", "sha256", "indexed at"],
+            table = gr.Dataframe(service.documents(), headers=ChatService.DOCUMENT_COLUMNS,
                                  interactive=False, label="Indexed reports")
             files = gr.File(file_count="multiple", file_types=[".txt", ".md"], label="Add reports (.txt, .md)",
                             elem_id="peelqa-upload")
@@ -208,7 +238,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         jump = gr.Textbox(visible="hidden", elem_id="peelqa-jump")
         results_state = gr.State([])
         last_question = gr.State("")
-        inputs = [question, chatbot, top_k, f_title, f_force, f_year, f_section, last_question]
+        inputs = [question, chatbot, top_k, last_question, *dropdowns]
         outputs = [chatbot, question, sources, results_state, last_question]
         question.submit(on_ask, inputs, outputs, api_visibility="private")
         ask_btn.click(on_ask, inputs, outputs, api_visibility="private")
@@ -218,10 +248,13 @@ def build_app(service: ChatService) -> gr.Blocks:
                         api_visibility="private")
         sources.change(on_source, [sources, results_state], panel, api_visibility="private").then(
             None, None, None, js=SCROLL_JS)
-        jump.change(on_citation_click, jump, panel, api_visibility="private").then(None, None, None, js=SCROLL_JS)
+        jump.change(on_citation_click, jump, [panel, grades_panel], api_visibility="private").then(
+            None, None, None, js=SCROLL_JS)
+        phrase.submit(on_find, [phrase, stemmed], mentions, api_visibility="private")
+        find_btn.click(on_find, [phrase, stemmed], mentions, api_visibility="private")
         files.upload(on_upload, files, upload_status, api_visibility="private")
         # Rebuilds are not queued: a second one runs at once and is refused by the service ("already running").
-        rebuild_btn.click(on_rebuild, None, [rebuild_status, table, f_title, f_force, f_year, f_section],
+        rebuild_btn.click(on_rebuild, None, [rebuild_status, table, grades_view, *dropdowns],
                           api_visibility="private", concurrency_limit=None)
         gr.api(api_ask, api_name="ask")
         gr.api(api_rebuild, api_name="rebuild", concurrency_limit=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -52,6 +53,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help='the question, or "-" to read one question per line from stdin')
     p.add_argument("--top-k", type=_positive, default=5, help="number of quotes (1-50, default 5)")
     p.add_argument("--json", action="store_true", help="one JSON object per question per line")
+    p.add_argument("--by-report", action="store_true",
+                   help="also answer per report (a row per force and year; on by itself for comparisons)")
+    p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
+
+    p = sub.add_parser("reports", help="list the indexed reports with their force, year and pillar")
+    p.add_argument("--json", action="store_true", help="one JSON object per report per line")
+    p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
+
+    p = sub.add_parser("grades", help="the PEEL grades the reports state, each with its sentence")
+    p.add_argument("--force", help="only this force (any of its names: GMP, the Met, Durham)")
+    p.add_argument("--year", type=int, help="only this PEEL year")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="one JSON object per grade per line")
+    form.add_argument("--csv", action="store_true", help="CSV with a header row")
+    p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
+
+    p = sub.add_parser("find", help="every passage that mentions a phrase, in every report (exhaustive)")
+    p.add_argument("phrase", help="the words to find, in order (case and quote marks do not matter)")
+    p.add_argument("--stem", action="store_true", help="match word stems too (inspect = inspected, inspections)")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="one JSON object with counts and every match")
+    form.add_argument("--csv", action="store_true", help="CSV: one row per match")
     p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
 
     p = sub.add_parser("eval", help="measure retrieval on a file of labelled questions")
@@ -197,7 +220,7 @@ def cmd_ask(args) -> int:
         check_question(args.question)
     qa = _open_qa(args.index_dir)
     if args.question != "-":
-        _print_answer(qa.ask(args.question, args.top_k), args.json)
+        _print_answer(qa.ask(args.question, args.top_k, by_report=args.by_report), args.json)
         return 0
     status = 0
     # Bytes, not text: one line that is not UTF-8 is reported on its own and the batch goes on.
@@ -206,13 +229,98 @@ def cmd_ask(args) -> int:
         if not line.strip():
             continue
         try:
-            _print_answer(qa.ask(line, args.top_k), args.json)
+            _print_answer(qa.ask(line, args.top_k, by_report=args.by_report), args.json)
         except PeelqaError as exc:
             print(f"peelqa: error: line {number}: {exc}", file=sys.stderr, flush=True)
             if args.json:
                 print(json.dumps({"line": number, "error": str(exc)}), flush=True)
             status = exc.exit_code
     return status
+
+
+def _index_data(index_dir: Path | None):
+    """The index as stored; no model needed (listing reports, grades and mentions embeds nothing)."""
+    from indexer.store import default_index_dir, read_index
+
+    return read_index(Path(index_dir) if index_dir else default_index_dir())
+
+
+def cmd_reports(args) -> int:
+    data = _index_data(args.index_dir)
+    for d in data.manifest.get("documents", []):
+        if args.json:
+            keys = ("file", "title", "force", "year", "period", "pillar", "scope", "forces", "published", "url",
+                    "passages", "flags", "sources", "sha256", "indexed_at")
+            print(json.dumps({k: d.get(k) for k in keys}, ensure_ascii=False))
+            continue
+        year = d.get("period") or d.get("year") or "year?"
+        who = d.get("force") or ("national" if d.get("scope") == "national" else "force?")
+        flags = f"  [{', '.join(d['flags'])}]" if d.get("flags") else ""
+        print(f"{d['file']}: {who} · {year} · {d.get('pillar') or '-'} · {d['passages']} passages{flags}")
+    return 0
+
+
+def cmd_grades(args) -> int:
+    import csv
+
+    from indexer.forces import ForceRegistry
+
+    data = _index_data(args.index_dir)
+    forces = ForceRegistry.canonical().with_forces(ForceRegistry.from_json(data.manifest.get("forces", [])).forces)
+    force = forces.resolve(args.force) if args.force else None
+    if args.force and not force:
+        raise BadInputError(f"no force called {args.force!r} is known", fix="peelqa reports (lists the forces)")
+    from indexer.grades import Grade, grade_table
+
+    grades = [Grade(**g) for g in data.grades]
+    rows = [g for g in grade_table(grades) if (not force or g.force == force)
+            and (not args.year or g.year == args.year or (g.period and g.year <= args.year <= g.year + 1))]
+    keys = ("force", "year", "period", "pillar", "area_label", "grade", "document", "start", "end", "sentence",
+            "source")
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(keys)
+        writer.writerows([[getattr(g, k) for k in keys] for g in rows])
+    elif args.json:
+        for g in rows:
+            print(json.dumps(g.to_dict(), ensure_ascii=False))
+    else:
+        for g in rows:
+            print(f"{g.force} · PEEL {g.period or g.year} · {g.pillar or '-'} · {g.area_label}: {g.grade}"
+                  f"  “{' '.join(g.sentence.split())}” ({g.document} {g.start}-{g.end})")
+        if not rows:
+            graded = ", ".join(sorted({g.force for g in grades if g.force})) or "none"
+            print(f"No grades found. Forces with grades: {graded}.")
+    return 0
+
+
+def cmd_find(args) -> int:
+    import csv
+
+    from .find import find_mentions
+
+    if not args.phrase.strip():
+        raise BadInputError("the phrase is empty", fix='peelqa find "missing children"')
+    found = find_mentions(_index_data(args.index_dir).passages, args.phrase, args.stem)
+    if args.json:
+        print(json.dumps(found.to_dict(), ensure_ascii=False))
+    elif args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["document", "citation", "start", "end", "match", "text"])
+        for m in found.mentions:
+            d = m.to_dict()
+            writer.writerow([d["document"], d["citation"], d["start"], d["end"], d["match"], d["text"]])
+    else:
+        for m in found.mentions:
+            p = m.passage
+            print(f"{p.citation} [{p.start + m.start}-{p.start + m.end}]: "
+                  f"…{p.text[max(0, m.start - 60):m.start]}**{p.text[m.start:m.end]}**{p.text[m.end:m.end + 60]}…")
+        with_any = [(r, c) for _, r, c in found.reports if c]
+        print(f"{len(found.mentions)} mention(s) of “{found.phrase}” in {len(with_any)} of {len(found.reports)} "
+              "reports" + (":" if with_any else "."))
+        for report, count in with_any:
+            print(f"  {count:4}  {report}")
+    return 0
 
 
 def cmd_eval(args) -> int:
@@ -267,7 +375,8 @@ def cmd_serve(args) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "check": cmd_check}
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "check": cmd_check,
+            "reports": cmd_reports, "grades": cmd_grades, "find": cmd_find}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,6 +390,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("peelqa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`peelqa grades | head`): stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -62,6 +62,11 @@ class Columns:
         self.force, self._forces = codes([p.force for p in passages])
         self.pillar, self._pillars = codes([p.pillar for p in passages])
         self.kind, self._kinds = codes([p.kind for p in passages])
+        # A national document's passage naming several forces is about each of them too.
+        self._mentioned: dict[str, list[int]] = {}
+        for i, p in enumerate(passages):
+            for name in p.mentions:
+                self._mentioned.setdefault(name, []).append(i)
         first = [p.year if p.year is not None else -1 for p in passages]
         last = [_last_year(p) for p in passages]
         self.first_year = np.array(first, dtype=np.int32)
@@ -78,10 +83,13 @@ class Columns:
             return out
         for column, table, wanted in ((self.document, self._documents, f.documents),
                                       (self.title, self._titles, f.titles),
-                                      (self.force, self._forces, f.forces),
                                       (self.kind, self._kinds, f.kinds)):
             if wanted:
                 out &= self._isin(column, table, wanted)
+        if f.forces:
+            about = self._isin(self.force, self._forces, f.forces)
+            about[[i for name in f.forces for i in self._mentioned.get(name, ())]] = True
+            out &= about
         if f.pillars:  # a passage of no pillar (an integrated inspection) belongs to every pillar
             out &= self._isin(self.pillar, self._pillars, (*f.pillars, None))
         known = self.first_year >= 0

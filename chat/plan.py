@@ -43,7 +43,7 @@ class Catalogue:
                         if m.force == force})
         return ", ".join(f"PEEL {label}{' ' + pillar if pillar else ''}" for _, label, pillar in items) or "none"
 
-    def plan(self, scope: Scope, mentioned: Callable[[str, Filter], bool]) -> Plan:
+    def plan(self, scope: Scope, mentioned: Callable[[str, Filter], bool], judging: bool = False) -> Plan:
         """The reports `scope` allows, or the reason none can answer.
 
         Args:
@@ -51,12 +51,14 @@ class Catalogue:
             mentioned: whether a name (a year, a force) occurs in the passages a filter allows; then a year or
                 force with no report of its own is a topic of the question ("durham" in a Cleveland report
                 on a joint unit with Durham), not its scope.
+            judging: the question asks how good a force is; a force with no report of its own is then never a
+                topic ("How good is Durham?" is not answered from Cleveland's report that mentions Durham).
         """
         indexed = set(self.forces)
         named = [f for f in scope.forces if f in indexed]
         missing = [f for f in scope.forces if f not in indexed]
         if scope.forces and not named:
-            if all(mentioned(f, Filter()) for f in missing):
+            if not judging and all(mentioned(f, Filter()) for f in missing):
                 return Plan(Filter(), tuple(self.force_reports()))
             return Plan(Filter(), (), reason=f"No report of {_join(missing)} is indexed. Indexed forces: "
                                              f"{', '.join(self.forces) or 'none'}.")

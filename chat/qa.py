@@ -23,7 +23,7 @@ from .scope import read_scope
 from .search import Scoring, Searcher
 
 
-def _text(value, what: str, limit: int) -> str:
+def check_text(value, what: str, limit: int) -> str:
     """`value` as clean text: a string, valid Unicode (no lone surrogates from undecodable bytes), control
     characters turned into spaces, trimmed, at most `limit` characters."""
     if not isinstance(value, str):
@@ -40,7 +40,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def check_question(question) -> str:
-    q = _text(question if question is not None else "", "question", LIMITS.question_chars)
+    q = check_text(question if question is not None else "", "question", LIMITS.question_chars)
     if not q:
         raise BadInputError("the question is empty",
                             fix='ask something, e.g. peelqa ask "Is the force good at investigating crime?"')
@@ -51,7 +51,7 @@ def check_context(previous) -> str | None:
     """The earlier question a follow-up is read with; None or "" means none."""
     if previous is None:
         return None
-    return _text(previous, "previous question", LIMITS.context_chars) or None
+    return check_text(previous, "previous question", LIMITS.context_chars) or None
 
 
 def check_top_k(top_k) -> int:
@@ -116,12 +116,14 @@ class QA:
         searcher = self.searcher
         query = searcher.correct(f"{context} {question}" if context else question, scoring)
         scope = read_scope(query, searcher.forces)
-        plan = self.catalogue.plan(scope, self._mentions)
+        plan = self.catalogue.plan(scope, self._mentions, judging=asks_for_grade(query))
         if plan.reason:
             return Answer(question, False, (), 0.0, context, reason=plan.reason)
         about = scope.without_names(query)
         settings = scoring or searcher.scoring
-        search_text = about if settings.names_out and plan.filter and about.strip("?.!, ") else query
+        # A grade is stated in a sentence that names the force ("Cleveland Police is good at ..."): keep it.
+        stripped = scope.without_names(query, keep_forces=asks_for_grade(query))
+        search_text = stripped if settings.names_out and plan.filter and about.strip("?.!, ") else query
         signals = searcher.signals(search_text, scoring, about=about, scoped=bool(plan.filter))
         mask = searcher.columns.mask(where) & searcher.columns.mask(plan.filter)
         r = searcher.rank(signals, mask, top_k, recency=not scope.years)

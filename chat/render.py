@@ -57,14 +57,54 @@ def _quote_md(q: Quote, best: float, answered: bool) -> str:
     return f"**[{q.rank}]** {cite} · _{cue}_ ({q.score:.2f})\n\n{quoted}"
 
 
+def _grades_md(answer: Answer) -> str:
+    """"Grade: good (PEEL 2017). Earlier: requires improvement (PEEL 2016)." for a grade question."""
+    if not answer.grades:
+        return ""
+    first, *earlier = answer.grades
+    text = (f"**Grade for {escape_md(first['area_label'].lower())}: {escape_md(first['grade'])}** "
+            f"({escape_md(first['force'] or '')}, PEEL {escape_md(str(first['period'] or first['year']))})")
+    if earlier:
+        text += ". Earlier: " + "; ".join(f"{escape_md(g['grade'])} (PEEL {escape_md(str(g['period'] or g['year']))})"
+                                         for g in earlier)
+    return text
+
+
+def by_report_md(answer: Answer) -> str:
+    """The comparison as a table: one row per report, its grade where asked, its best quote or "not covered"."""
+    if not answer.by_report:
+        return ""
+    graded = any(r.grade for r in answer.by_report)
+    head = "| Report | " + ("Grade | " if graded else "") + "Best quote |"
+    rows = [head, "|---|" + ("---|" if graded else "") + "---|"]
+    for r in answer.by_report:
+        if r.covered and r.quote:
+            p = r.quote.passage
+            quote = escape_md(" ".join(p.text.split()))
+            cell = f"“{quote[:400]}{'…' if len(quote) > 400 else ''}” [para {p.paragraph}]" \
+                   f"({source_link(p.document, p.start, p.end)})"
+        else:
+            cell = "_not covered_"
+        grade = f"{escape_md(r.grade or '–')} | " if graded else ""
+        rows.append(f"| {escape_md(r.report)} | {grade}{cell} |")
+    return "**By report**\n\n" + "\n".join(rows)
+
+
 def answer_markdown(answer: Answer) -> str:
     """The bot's chat message: quotes best first, each with its citation; refusals say so plainly."""
     parts = []
     if answer.context:
         parts.append(f"_Read as a follow-up to: “{escape_md(answer.context)}”_")
+    if answer.reason:
+        parts.append(f"**{escape_md(answer.reason)}**")
+        return "\n\n".join(parts)
+    if answer.scope:
+        parts.append(f"_{escape_md(answer.scope)}_")
     if not answer.quotes:
         parts.append("No passages match (check the filters).")
         return "\n\n".join(parts)
+    if grades := _grades_md(answer):
+        parts.append(grades)
     best = answer.quotes[0].score
     if answer.answered:
         parts.append("From the reports:")
@@ -76,6 +116,8 @@ def answer_markdown(answer: Answer) -> str:
         # Visibly distinct: closest matches sit in a nested quote, not as answers.
         body = "\n".join(f"> {line}" if line else ">" for line in body.split("\n"))
     parts.append(body)
+    if table := by_report_md(answer):
+        parts.append(table)
     return "\n\n".join(parts)
 
 

@@ -59,6 +59,7 @@ class Scope:
     pillars: tuple[str, ...] = ()
     comparative: bool = False
     spans: tuple[tuple[int, int], ...] = field(default=())  # where forces and years are named in the question
+    force_spans: tuple[tuple[int, int], ...] = field(default=())  # where forces are named
 
     @property
     def named(self) -> bool:
@@ -74,10 +75,11 @@ class Scope:
             return False
         return not (self.until is not None and min(years) > self.until)
 
-    def without_names(self, question: str) -> str:
-        """The question with the force and year names taken out: what it asks about."""
+    def without_names(self, question: str, keep_forces: bool = False) -> str:
+        """The question with the force and year names taken out (force names kept with `keep_forces`): what
+        it asks about."""
         out, cursor = [], 0
-        for s, e in sorted(self.spans):
+        for s, e in sorted(x for x in self.spans if not (keep_forces and x in self.force_spans)):
             out.append(question[cursor:s])
             cursor = max(cursor, e)
         out.append(question[cursor:])
@@ -144,4 +146,4 @@ def read_scope(question: str, forces: ForceRegistry) -> Scope:
     pillars = tuple(dict.fromkeys(_PILLARS[next(g for g in m.groups() if g).lower()] for m in _PILLAR.finditer(text)))
     comparative = bool(_COMPARE.search(text)) or len(names) > 1 or since is not None
     return Scope(forces=names, years=tuple(dict.fromkeys(years)), since=since, until=until, pillars=pillars,
-                 comparative=comparative, spans=tuple(spans))
+                 comparative=comparative, spans=tuple(spans), force_spans=tuple((s, e) for _, s, e in mentions))

@@ -8,7 +8,7 @@ lexical match within the mask).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +111,7 @@ class Signals:
     unknown_vectors: np.ndarray
     scoring: Scoring
     scoped: bool = False  # the question names forces, years or a pillar
+    vectors: dict = field(default_factory=dict)  # word -> vector, and its nearest report words: computed once
 
 
 def _reciprocal_rank(scores: np.ndarray, k: int = 60) -> np.ndarray:
@@ -288,23 +289,36 @@ class Searcher:
             # Thornbury?"): the scope says it all, and the scope was checked against what is indexed.
             return 1.0 if s.scoped else 0.0
         everywhere = bool(mask.all())
-        vectors = dict(zip(s.unknown, s.unknown_vectors, strict=False))
-        missing = [w for w in s.words if w in vectors or not self._in_scope(w, mask, everywhere)]
+        vectors = s.vectors
+        if not vectors:
+            vectors.update(zip(s.unknown, s.unknown_vectors, strict=False))
+        unknown = set(s.unknown)
+        missing = [w for w in s.words if w in unknown or not self._in_scope(w, mask, everywhere)]
         credit = float(len(s.words) - len(missing))
         need = [w for w in missing if w not in vectors][:LIMITS.unknown_words]
         if need:  # known to the reports, but not to those allowed: how near is what they have?
             vectors.update(zip(need, self.embedder.encode(need), strict=True))
         for w in missing:
-            v = vectors.get(w)
-            if v is None or not len(self.data.words):
-                continue
-            sims = self.data.word_vectors @ v
-            for i in np.argsort(-sims)[:SYNONYM_CANDIDATES]:
-                word = self.data.words[i]
+            for word, sim in self._neighbours(s, w):
                 if word != w and self._in_scope(word, mask, everywhere):
-                    credit += float(np.clip((sims[i] - SYNONYM_FLOOR) / (SYNONYM_FULL - SYNONYM_FLOOR), 0, 1))
+                    credit += float(np.clip((sim - SYNONYM_FLOOR) / (SYNONYM_FULL - SYNONYM_FLOOR), 0, 1))
                     break
         return credit / len(s.words)
+
+    def _neighbours(self, s: Signals, word: str) -> list[tuple[str, float]]:
+        """The report words nearest `word` (computed once per question: comparisons ask for every report)."""
+        key = ("neighbours", word)
+        if key not in s.vectors:
+            v = s.vectors.get(word)
+            n = len(self.data.words)
+            if v is None or not n:
+                s.vectors[key] = []
+            else:
+                sims = self.data.word_vectors @ v
+                k = min(SYNONYM_CANDIDATES + 1, n)
+                top = np.argpartition(-sims, k - 1)[:k]
+                s.vectors[key] = [(self.data.words[i], float(sims[i])) for i in top[np.argsort(-sims[top])]]
+        return s.vectors[key]
 
 
 def _recency(passages: list[Passage]) -> np.ndarray:

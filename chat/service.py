@@ -16,7 +16,7 @@ from indexer.store import REPAIR, damaged_files, default_index_dir, indexed_byte
 
 from .answer import Answer
 from .filters import Filter
-from .qa import QA, check_context, check_question
+from .qa import QA, check_context, check_question, check_text
 from .render import is_follow_up
 from .search import Searcher
 
@@ -48,7 +48,8 @@ class ChatService:
     def qa(self) -> QA:
         return self._qa
 
-    def ask(self, question: str, top_k: int = 5, filters: dict | None = None, previous: str | None = None) -> Answer:
+    def ask(self, question: str, top_k: int = 5, filters: dict | None = None, previous: str | None = None,
+            by_report: bool = False) -> Answer:
         """Answer `question`; a follow-up ("why?", "and what about children?") is read with `previous`.
 
         The answer's `context` says whether `previous` was used.
@@ -56,7 +57,7 @@ class ChatService:
         question, previous = check_question(question), check_context(previous)
         qa = self._qa  # one snapshot per question, even if a rebuild swaps in a new index meanwhile
         context = previous if previous and is_follow_up(question) else None
-        return qa.ask(question, top_k, Filter.from_choices(filters), context)
+        return qa.ask(question, top_k, Filter.from_choices(filters), context, by_report)
 
     def rebuild(self, progress=None) -> BuildSummary:
         """Incremental rebuild from the seeds folder, then an atomic switch to the new index."""
@@ -126,9 +127,14 @@ class ChatService:
         target.write_bytes(data)
         return target.name
 
+    DOCUMENT_COLUMNS = ["title", "force", "year", "pillar", "file", "passages", "published", "flags", "sha256",
+                        "indexed at"]
+
     def documents(self) -> list[list]:
-        """Rows for the index table: title, file, passages, SHA-256 prefix, indexed at."""
-        return [[d.get("title"), d["file"], d["passages"], d["sha256"][:12], d.get("indexed_at")]
+        """Rows for the index table (DOCUMENT_COLUMNS)."""
+        return [[d.get("title"), d.get("force") or d.get("scope"), d.get("period") or d.get("year"), d.get("pillar"),
+                 d["file"], d["passages"], d.get("published"), ", ".join(d.get("flags") or []), d["sha256"][:12],
+                 d.get("indexed_at")]
                 for d in self._qa.searcher.manifest.get("documents", [])]
 
     def filter_choices(self) -> dict[str, list]:
@@ -137,13 +143,39 @@ class ChatService:
             "title": sorted({p.title for p in passages}),
             "force": sorted({p.force for p in passages if p.force}),
             "year": sorted({str(p.year) for p in passages if p.year}),
+            "pillar": sorted({p.pillar for p in passages if p.pillar}),
             "section": sorted({s for p in passages for s in p.section}),
         }
 
+    def grades_table(self) -> tuple[list[str], list[list[dict | None]], list[str]]:
+        """(areas, one row of cells per force and year, row labels): the grades as a forces × areas table; each
+        cell is the grade record (with its sentence's offsets), cited from the force's own report first."""
+        from indexer.grades import Grade, grade_table
+
+        table = grade_table([Grade(**g) for g in self._qa.searcher.data.grades])
+        areas = list(dict.fromkeys(g.area_label for g in sorted(table, key=lambda g: g.area)))
+        keyed: dict[tuple, dict[str, dict]] = {}
+        for g in table:
+            keyed.setdefault((g.force or "", g.year or 0, g.period, g.pillar or ""), {})[g.area_label] = g.to_dict()
+        labels, rows = [], []
+        for (force, year, period, pillar), cells in sorted(keyed.items()):
+            labels.append(f"{force} · PEEL {period or year}{' · ' + pillar if pillar else ''}")
+            rows.append([cells.get(a) for a in areas])
+        return areas, rows, labels
+
+    def find(self, phrase: str, stemmed: bool = False):
+        from .find import find_mentions
+
+        phrase = check_text(phrase or "", "phrase", LIMITS.question_chars)
+        if not phrase:
+            raise BadInputError("the phrase is empty")
+        return find_mentions(self._qa.searcher.passages, phrase, stemmed)
+
     def passage_at(self, document: str, start: int, end: int) -> Passage:
-        """The indexed passage with exactly these offsets (citations never point anywhere else)."""
+        """The indexed passage holding exactly this span (a passage, or a sentence of one: a grade's);
+        citations never point anywhere else."""
         for p in self._qa.searcher.passages:
-            if p.document == document and p.start == start and p.end == end:
+            if p.document == document and p.start <= start < end <= p.end:
                 return p
         raise NotFoundError(f"no passage of {document} at {start}-{end} in the index; ask again after a rebuild")
 

@@ -40,7 +40,7 @@ from .store import (
 )
 
 # Bump when parsing or splitting changes, so a rebuild re-parses files whose bytes did not change.
-PARSER_VERSION = 4
+PARSER_VERSION = 5
 BATCH = 32
 
 Progress = Callable[[int, int, str], None]

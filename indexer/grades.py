@@ -118,6 +118,7 @@ def extract_grades(passages: list[Passage], scope: str, registry: ForceRegistry)
             openings.setdefault(key, p.id)
     for p in passages:
         for s, e, grade, area_text, subject, form in _statements(p):
+            s, e = _whole_sentence(p, s, e)
             force = p.force
             if scope != "force":
                 named = registry.named_in(subject) or registry.named_in(p.text[:max(0, s)] + " " + subject)
@@ -169,6 +170,16 @@ def _statements(p: Passage):
                     m.group("subject"), form
 
 
+def _whole_sentence(p: Passage, s: int, e: int) -> tuple[int, int]:
+    """The statement widened to the sentence(s) it lies in, so a quote never starts mid-sentence."""
+    for a, b in p.sentences:
+        if a <= s < b:
+            s = min(s, a)
+        if a < e <= b:
+            e = max(e, b)
+    return s, e
+
+
 def _lines(text: str):
     pos = 0
     for line in text.split("\n"):
@@ -193,7 +204,14 @@ def _split_areas(text: str) -> list[str]:
     if "," not in text:
         return [text]
     parts = [p.strip() for p in re.split(r",\s*(?:and\s+)?(?:at\s+)?|\s+and\s+(?=[a-z]+ing\b)", text) if p.strip()]
-    return parts or [text]
+    known = [p for p in parts if _named_area(p)]
+    # An enumeration names an area in each part; otherwise the comma ends the area ("crime, we found").
+    return known if len(known) >= 2 else [parts[0]]
+
+
+def _named_area(text: str) -> bool:
+    low = fold(text).lower()
+    return any(re.search(pattern, low) for _, _, pattern in AREAS)
 
 
 def _area_from_heading(heading: str) -> str:

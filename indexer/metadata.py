@@ -190,11 +190,11 @@ def _from_line(line: str, put, forces: ForceRegistry) -> None:
     if re.match(r"^PEEL\b", line, re.IGNORECASE) or re.search(r"\bPEEL\s*:", line):
         if y := _PERIOD.search(line) or _YEAR.search(line):
             put("year", y.group(0), "title")
-    p = _PILLAR.search(line)
-    if p and (len(line) <= 120 and ("PEEL" in line or line.lower() == p.group(1).lower())):
-        put("pillar", p.group(1), "title")
     if re.fullmatch(r"(?:police\s+)?(effectiveness|efficiency|legitimacy|leadership)", line, re.IGNORECASE):
         put("pillar", line.split()[-1], "first lines")
+    p = _PILLAR.search(line)
+    if p and len(line) <= 120 and "PEEL" in line:
+        put("pillar", p.group(1), "title")
     d = _PUBLISHED.match(line)
     if d:
         put("published", d.group("date"), "first lines")

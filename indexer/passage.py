@@ -33,6 +33,7 @@ class Passage:
     sentences: tuple[tuple[int, int], ...] = field(default=())
     period: str | None = None  # "2021/22" for a report covering two years
     report: str = ""  # how its report is cited: "Durham Constabulary · PEEL 2016 · Effectiveness", or a title
+    mentions: tuple[str, ...] = ()  # in a national document, every force the passage names
 
     @property
     def section_label(self) -> str:
@@ -66,5 +67,6 @@ class Passage:
                 **d,
                 "section": tuple(d.get("section", ())),
                 "sentences": tuple(tuple(s) for s in d.get("sentences", ())),
+                "mentions": tuple(d.get("mentions", ())),
             }
         )

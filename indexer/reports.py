@@ -53,13 +53,14 @@ def label_passages(passages: list[Passage], meta: ReportMeta, registry: ForceReg
     """
     out = []
     for p in passages:
-        force = meta.force
+        force, mentions = meta.force, ()
         if meta.scope != "force":
             in_headings = {n for s in p.section for n in registry.named_in(s)}
             in_text = registry.named_in(p.text)
             force = next(iter(in_headings)) if len(in_headings) == 1 else in_text[0] if len(in_text) == 1 else None
+            mentions = tuple(dict.fromkeys([*sorted(in_headings), *in_text]))
         out.append(dataclasses.replace(p, force=force, year=meta.year, period=meta.period, pillar=meta.pillar,
-                                       report=meta.label))
+                                       report=meta.label, mentions=mentions))
     return out
 
 

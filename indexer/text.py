@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 # Users type ASCII quotes and hyphens; reports use typographic ones ("children’s hub").
-_FOLD = str.maketrans({
+FOLD_TABLE = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
@@ -14,4 +14,4 @@ _FOLD = str.maketrans({
 
 
 def fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return unicodedata.normalize("NFKC", text).translate(FOLD_TABLE)

@@ -74,6 +74,7 @@ def test_filters_restrict_answers(small_service):
     assert columns.mask(Filter(forces=("Tiny",), years=(2020,))).all()
     assert not columns.mask(Filter(forces=("Kent Police",))).any()
     assert small_service.filter_choices() == {"title": ["Tiny PEEL 2020"], "force": ["Tiny"], "year": ["2020"],
+                                              "pillar": ["Effectiveness"],
                                               "section": ["Areas for improvement", "Is the force good?"]}
 
 
@@ -85,7 +86,7 @@ def test_rebuild_swaps_index_and_never_runs_twice(small_service):
     assert small_service.qa is not before
     assert small_service.ask("lighthouse keepers", 1).quotes[0].passage.document == "more.md"
     assert before.ask("lighthouse keepers", 5).quotes[0].passage.document == "tiny.txt"  # old one unchanged
-    assert [row[1] for row in small_service.documents()] == ["more.md", "tiny.txt"]
+    assert [row[4] for row in small_service.documents()] == ["more.md", "tiny.txt"]
     small_service._rebuild_lock.acquire()
     try:
         with pytest.raises(PeelqaError, match="already running"):
@@ -111,6 +112,10 @@ def test_gradio_client_ask_follow_up_and_rebuild(live_app, qa):
     assert "outlier" in why["results"][0]["text"]
     with pytest.raises(Exception, match="the question is empty"):
         client.predict("   ", 3, api_name="/ask")
+    table = client.predict("How is Cleveland doing at investigating crime?", 1, "", True, api_name="/ask")
+    (row,) = table["by_report"]
+    assert row["report"] == "Cleveland Police · PEEL 2016 · Effectiveness" and row["grade"] == "good"
+    assert "by_report" not in client.predict("Is there a children's hub?", 1, api_name="/ask")
     summary = client.predict(api_name="/rebuild")
     assert summary["documents"] == 1 and summary["embedded"] == 0
 

@@ -100,3 +100,36 @@ def test_upload_rebuild_ask_and_markup_stays_literal(page, tmp_path):
     assert question_bot.is_visible()
     page.wait_for_timeout(500)
     assert page.dialogs == []
+
+
+def test_grades_view_opens_the_sentence_of_a_grade(page):
+    page.get_by_role("tab", name="Grades").click()
+    table = page.locator("#peelqa-grades table")
+    table.wait_for(timeout=15_000)
+    assert "Cleveland Police · PEEL 2016 · Effectiveness" in table.inner_text()
+    table.get_by_role("link", name="Requires improvement").first.click()
+    mark = page.locator("#peelqa-grades-panel mark")
+    mark.wait_for(timeout=15_000)
+    assert mark.inner_text().startswith("Cleveland Police requires improvement in the way in which it responds")
+
+
+def test_find_lists_every_mention_with_counts(page):
+    page.get_by_role("tab", name="Find").click()
+    box = page.locator("#peelqa-phrase textarea, #peelqa-phrase input").first
+    box.fill("missing children")
+    box.press("Enter")
+    result = page.locator("#peelqa-mentions")
+    page.wait_for_function("document.querySelector('#peelqa-mentions').innerText.includes('mention(s)')",
+                           timeout=15_000)
+    text = result.inner_text()
+    assert "1 mention(s) of “missing children” in 1 of" in text
+    assert "investigates missing children" in text
+
+
+def test_comparison_table_and_scope_note_in_the_chat(page):
+    bot = ask(page, "How has Cleveland changed since 2015?")
+    text = bot.inner_text()
+    assert "From Cleveland Police, PEEL 2015 onwards" in text
+    assert "By report" in text and bot.locator("table").count() == 1
+    refused = ask(page, "How good is Durham Constabulary at investigating crime?")
+    assert "No report of Durham Constabulary is indexed. Indexed forces: Cleveland Police." in refused.inner_text()

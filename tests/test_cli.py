@@ -129,3 +129,64 @@ def test_console_script_builds_index_on_first_question(tmp_path):
     answer = json.loads(proc.stdout)
     assert answer["results"][0]["text"].startswith("Cleveland Police is good at investigating crime")
     assert (tmp_path / "fresh-index" / "manifest.json").exists()
+
+
+@pytest.fixture(scope="module")
+def corpus_index(tmp_path_factory):
+    """The multi-report corpus indexed with the fake model: listing commands need no real embeddings."""
+    from indexer.build import build_index
+    from tests.conftest import FakeEmbedder
+
+    folder = tmp_path_factory.mktemp("corpus-cli")
+    build_index(ROOT / "tests" / "data" / "corpus", folder / "index", embedder=FakeEmbedder(max_tokens=256))
+    return folder / "index"
+
+
+def test_reports_lists_metadata_and_flags(capsys, corpus_index):
+    code, out, _ = run(capsys, "reports", "--index-dir", str(corpus_index))
+    assert code == 0 and len(out.splitlines()) == 36
+    assert "greyhaven-2016-legitimacy.txt: Greyhaven Police · 2016 · Legitimacy" in out  # from its file name
+    assert "marwick-peel-2021-22.md: Marwick Police · 2021/22" in out
+    code, out, _ = run(capsys, "reports", "--json", "--index-dir", str(corpus_index))
+    rows = [json.loads(line) for line in out.splitlines()]
+    lox = next(r for r in rows if r["file"] == "loxley-vale-peel-2015-effectiveness.md")
+    assert (lox["force"], lox["year"], lox["published"], lox["sources"]["force"]) == (
+        "Loxley Vale Police", 2015, "2016-02-18", "sidecar")
+    assert next(r for r in rows if r["file"] == "national-overview-2016-effectiveness.md")["scope"] == "national"
+
+
+def test_grades_table_for_a_force_as_text_json_and_csv(capsys, corpus_index):
+    code, out, _ = run(capsys, "grades", "--force", "SC", "--year", "2016", "--json", "--index-dir", str(corpus_index))
+    grades = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and {g["force"] for g in grades} == {"Severnshire Constabulary"}
+    prevention = next(g for g in grades if g["area"] == "preventing-crime" and g["pillar"] == "Effectiveness")
+    assert prevention["grade"] == "outstanding" and prevention["source"] == "report"
+    source = (ROOT / "tests" / "data" / "corpus" / prevention["document"]).read_text(encoding="utf-8")
+    assert source[prevention["start"]:prevention["end"]] == prevention["sentence"]  # the exact sentence
+    code, out, _ = run(capsys, "grades", "--force", "Loxley", "--csv", "--index-dir", str(corpus_index))
+    header, *rows = out.splitlines()
+    assert header.startswith("force,year,period,pillar,area_label,grade") and rows
+    code, _, err = run(capsys, "grades", "--force", "Nowhere Police", "--index-dir", str(corpus_index))
+    assert code == 2 and "no force called 'Nowhere Police'" in err
+
+
+def test_find_is_exhaustive_with_offsets_and_counts(capsys, corpus_index):
+    code, out, _ = run(capsys, "find", "cuckooing", "--json", "--index-dir", str(corpus_index))
+    found = json.loads(out)
+    assert code == 0 and found["total"] >= 1 and len(found["reports"]) == 36
+    for m in found["mentions"]:
+        source = (ROOT / "tests" / "data" / "corpus" / m["document"]).read_text(encoding="utf-8")
+        assert source[m["start"]:m["end"]].lower() == "cuckooing"
+    code, out, _ = run(capsys, "find", "zebra crossing", "--index-dir", str(corpus_index))
+    assert out.strip().endswith("0 mention(s) of “zebra crossing” in 0 of 36 reports.")
+    code, out, _ = run(capsys, "find", "missing child", "--stem", "--csv", "--index-dir", str(corpus_index))
+    assert out.splitlines()[0] == "document,citation,start,end,match,text" and len(out.splitlines()) > 2
+
+
+def test_ask_by_report_json(capsys, seed_index):
+    code, out, _ = run(capsys, "ask", "How has Cleveland changed since 2015?", "--json", "--by-report",
+                       "--index-dir", str(seed_index))
+    answer = json.loads(out)
+    (row,) = answer["by_report"]
+    assert code == 0 and row["force"] == "Cleveland Police" and row["year"] == 2016 and row["covered"]
+    assert row["result"]["citation"].startswith("Cleveland Police · PEEL 2016 · Effectiveness ›")

@@ -1,0 +1,51 @@
+"""The Grades and Find views as HTML and markdown. Pure functions over data; every string is escaped."""
+
+from __future__ import annotations
+
+import html
+
+from .find import Mentions
+from .render import escape_md, source_link
+
+GRADE_CLASS = {"outstanding": "g-outstanding", "good": "g-good", "adequate": "g-adequate",
+               "requires improvement": "g-ri", "inadequate": "g-inadequate"}
+
+
+def grades_html(areas: list[str], rows: list[list[dict | None]], labels: list[str]) -> str:
+    """Forces × areas: each cell a link to the sentence that states the grade (opens it in the source panel)."""
+    if not rows:
+        return "<p>No grades found in the indexed reports.</p>"
+    head = "".join(f"<th scope='col'>{html.escape(a)}</th>" for a in areas)
+    body = []
+    for label, cells in zip(labels, rows, strict=True):
+        tds = []
+        for cell in cells:
+            if not cell:
+                tds.append("<td class='g-none'>–</td>")
+                continue
+            link = html.escape(source_link(cell["document"], cell["start"], cell["end"]))
+            title = html.escape(" ".join(cell["sentence"].split()))
+            tds.append(f"<td class='{GRADE_CLASS.get(cell['grade'], '')}'><a href='{link}' title='{title}'>"
+                       f"{html.escape(cell['grade'].capitalize())}</a>"
+                       f"{'' if cell['source'] == 'report' else ' <small>(national)</small>'}</td>")
+        body.append(f"<tr><th scope='row'>{html.escape(label)}</th>{''.join(tds)}</tr>")
+    return (f"<div class='peelqa-grades'><table><thead><tr><th scope='col'>Report</th>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def mentions_markdown(found: Mentions, limit: int = 200) -> str:
+    """Counts per report (every report searched, so zero is shown too), then each mention with its citation."""
+    reports_with = [(r, c) for _, r, c in found.reports if c]
+    lines = [f"**{len(found.mentions)} mention(s) of “{escape_md(found.phrase)}”** in {len(reports_with)} of "
+             f"{len(found.reports)} reports" + (" (word stems matched)" if found.stemmed else "") + "."]
+    lines += ["", "| Report | Mentions |", "|---|---|"]
+    lines += [f"| {escape_md(r)} | {c} |" for _, r, c in found.reports]
+    for m in found.mentions[:limit]:
+        p = m.passage
+        before = escape_md(p.text[max(0, m.start - 80):m.start])
+        after = escape_md(p.text[m.end:m.end + 80])
+        lines += ["", f"[{escape_md(p.citation)}]({source_link(p.document, p.start, p.end)}): "
+                      f"…{before}**{escape_md(p.text[m.start:m.end])}**{after}…"]
+    if len(found.mentions) > limit:
+        lines += ["", f"_{len(found.mentions) - limit} more: use `peelqa find --csv` for all of them._"]
+    return "\n".join(lines)
