@@ -17,8 +17,16 @@ import gradio as gr  # noqa: E402
 
 from indexer.errors import PeelqaError  # noqa: E402
 from indexer.limits import LIMITS  # noqa: E402
+from indexer.sources import SUFFIXES  # noqa: E402
 
-from .render import answer_markdown, escape_md, parse_source_link, source_html  # noqa: E402
+from .render import (  # noqa: E402
+    answer_markdown,
+    escape_md,
+    page_html,
+    parse_page_link,
+    parse_source_link,
+    source_html,
+)
 from .service import ChatService  # noqa: E402
 from .views import grades_html, mentions_markdown  # noqa: E402
 
@@ -46,13 +54,15 @@ CSS = """
 CITATION_JS = """
 () => {
   document.addEventListener('click', (event) => {
-    const link = event.target.closest('a[href*="#peelqa-src/"]');
+    const link = event.target.closest('a[href*="#peelqa-src/"], a[href*="#peelqa-page/"]');
     if (!link) return;
     event.preventDefault();
     event.stopPropagation();
     const box = document.querySelector('#peelqa-jump textarea, #peelqa-jump input');
     if (!box) return;
-    box.value = link.getAttribute('href').split('#peelqa-src/')[1] + '|' + Date.now();
+    const href = link.getAttribute('href');
+    box.value = (href.includes('#peelqa-page/') ? 'page:' + href.split('#peelqa-page/')[1]
+                                                 : href.split('#peelqa-src/')[1]) + '|' + Date.now();
     box.dispatchEvent(new Event('input', {bubbles: true}));
   }, true);
 }
@@ -112,13 +122,16 @@ def build_app(service: ChatService) -> gr.Blocks:
         new_last = last_question if answer is None or answer.context else message.strip()
         return history, "", gr.update(choices=labels, value=None), results, new_last
 
-    def render_source(document: str, start: int, end: int) -> str:
+    def render_source(document: str, start: int, end: int, page: int | None = None) -> str:
+        """The report with the span highlighted; for a PDF, its page image first (highlighted too)."""
         try:
             text, note = service.source(document)
             passage = service.passage_at(document, start, end)
+            view = service.page_image(document, start, end, page)
         except PeelqaError as exc:
             return f"<p>{html.escape(str(exc))}</p>"
-        return source_html(passage.citation, text, start, end, note)
+        shown = source_html(passage.citation, text, start, end, note)
+        return (page_html(view, document, start, end) + shown) if view else shown
 
     def on_source(label, results):
         if not label:
@@ -129,10 +142,13 @@ def build_app(service: ChatService) -> gr.Blocks:
 
     def on_citation_click(ref):
         try:
-            document, start, end = parse_source_link(ref or "")
+            if (ref or "").startswith("page:"):
+                document, page, start, end = parse_page_link(ref[5:])
+            else:
+                (document, start, end), page = parse_source_link(ref or ""), None
         except ValueError:
             return gr.update(), gr.update()
-        shown = render_source(document, start, end)
+        shown = render_source(document, start, end, page)
         return shown, shown  # the chat's panel and the grades view's
 
     def on_find(phrase, stemmed):
@@ -229,7 +245,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         with gr.Tab("Index"):
             table = gr.Dataframe(service.documents(), headers=ChatService.DOCUMENT_COLUMNS,
                                  interactive=False, label="Indexed reports")
-            files = gr.File(file_count="multiple", file_types=[".txt", ".md"], label="Add reports (.txt, .md)",
+            files = gr.File(file_count="multiple", file_types=list(SUFFIXES),
+                            label="Add reports (" + ", ".join(SUFFIXES) + ")",
                             elem_id="peelqa-upload")
             upload_status = gr.Markdown()
             rebuild_btn = gr.Button("Rebuild index", variant="primary")
@@ -265,13 +282,14 @@ def start(service: ChatService, host: str = "127.0.0.1", port: int | None = None
     """Build and launch the app without blocking (tests call this too); returns it and its URL.
 
     Four questions run at once (the searcher and model are thread-safe); no sharing, no monitoring
-    endpoint, uploads capped by Gradio before they reach peelqa.
+    endpoint. Gradio refuses uploads over twice the largest upload limit before storing them; one a little
+    over a limit reaches peelqa, whose message gives its exact size.
     """
     demo = build_app(service)
     demo.queue(default_concurrency_limit=4)
     _, url, _ = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, share=False,
                             ssr_mode=False, css=CSS, js=CITATION_JS, footer_links=["api"], enable_monitoring=False,
-                            max_file_size=max(LIMITS.upload_bytes.values()))
+                            max_file_size=2 * max(LIMITS.upload_bytes.values()))
     return demo, url or f"http://{host}:{port}/"
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 from indexer import __version__
-from indexer.errors import BadInputError, PeelqaError
+from indexer.errors import BadInputError, NotFoundError, PeelqaError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     form = p.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="one JSON object with counts and every match")
     form.add_argument("--csv", action="store_true", help="CSV: one row per match")
+    p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
+
+    p = sub.add_parser("show", help="write the page of a PDF source as a PNG with a quote highlighted")
+    p.add_argument("citation", help='a citation as peelqa prints it, a passage id ("report.pdf#p12") or '
+                                    '"FILE:START-END" (offsets as in --json)')
+    p.add_argument("--png", type=Path, required=True, help="the image file to write")
+    p.add_argument("--page", type=int, help="another page of the same PDF (1 = its first), the quote marked if there")
     p.add_argument("--index-dir", type=Path, help="index folder (default: ./index or $PEELQA_INDEX_DIR)")
 
     p = sub.add_parser("eval", help="measure retrieval on a file of labelled questions")
@@ -323,6 +331,36 @@ def cmd_find(args) -> int:
     return 0
 
 
+def find_passage(passages, citation: str):
+    """The passage a citation names: "FILE:START-END" (the quote's offsets), a passage id, or its citation."""
+    citation = " ".join(citation.split())
+    if m := re.fullmatch(r"(.+):(\d+)-(\d+)", citation):
+        doc, start, end = m.group(1), int(m.group(2)), int(m.group(3))
+        found = [p for p in passages if p.document == doc and p.start <= start < end <= p.end]
+    else:
+        found = [p for p in passages if p.id == citation] or [p for p in passages if p.citation == citation]
+    if not found:
+        raise NotFoundError(f"no indexed passage matches {citation!r}",
+                            fix='copy a citation from "peelqa ask", or use FILE:START-END')
+    return found[0], (m and (int(m.group(2)), int(m.group(3))))
+
+
+def cmd_show(args) -> int:
+    from indexer.formats import page_view
+
+    data = _index_data(args.index_dir)
+    passage, span = find_passage(data.passages, args.citation)
+    start, end = span or (passage.start, passage.end)
+    seeds = Path(data.manifest.get("seeds_dir") or "seeds")
+    view = page_view(data, seeds, passage.document, start, end, None if args.page is None else args.page - 1)
+    if view is None:
+        raise BadInputError(f"{passage.document} is not a PDF: page images exist only for PDF reports")
+    args.png.write_bytes(view["png"])
+    print(f"wrote {args.png}: page {view['label']} ({view['page'] + 1} of {view['pages']}) of {passage.document}, "
+          f"{passage.citation}")
+    return 0
+
+
 def cmd_eval(args) -> int:
     import dataclasses
 
@@ -376,7 +414,7 @@ def cmd_serve(args) -> int:
 
 
 COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "check": cmd_check,
-            "reports": cmd_reports, "grades": cmd_grades, "find": cmd_find}
+            "reports": cmd_reports, "grades": cmd_grades, "find": cmd_find, "show": cmd_show}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -121,6 +121,37 @@ def answer_markdown(answer: Answer) -> str:
     return "\n\n".join(parts)
 
 
+PAGE_ANCHOR = "#peelqa-page/"
+
+
+def page_link(document: str, page: int, start: int, end: int) -> str:
+    """A link to another page of a PDF source, keeping the quote's span (to highlight it there too)."""
+    return f"{PAGE_ANCHOR}{quote(document, safe='')}/{page}/{start}/{end}"
+
+
+def parse_page_link(ref: str) -> tuple[str, int, int, int]:
+    """(document, page, start, end) from what follows PAGE_ANCHOR; raises ValueError when malformed."""
+    doc, page, start, end = ref.split("|", 1)[0].rsplit("/", 3)
+    return unquote(doc), int(page), int(start), int(end)
+
+
+def page_html(view: dict, document: str, start: int, end: int) -> str:
+    """A PDF page as an image with the quote highlighted, and links to the pages before and after it."""
+    import base64
+
+    page, count = view["page"], view["pages"]
+    nav = []
+    if page > 0:
+        nav.append(f'<a href="{page_link(document, page - 1, start, end)}">‹ previous page</a>')
+    nav.append(f"page {html.escape(view['label'])} ({page + 1} of {count})")
+    if page + 1 < count:
+        nav.append(f'<a href="{page_link(document, page + 1, start, end)}">next page ›</a>')
+    data = base64.b64encode(view["png"]).decode("ascii")
+    return (f'<div class="peelqa-page"><p class="peelqa-page-nav">{" · ".join(nav)}</p>'
+            f'<img src="data:image/png;base64,{data}" alt="Page {html.escape(view["label"])} of '
+            f'{html.escape(document)}, the quote highlighted" style="max-width:100%"></div>')
+
+
 def source_html(title: str, source: str, start: int, end: int, note: str = "") -> str:
     """The whole report with one span highlighted, for the side panel. Scrolled to by the page's script."""
     head = html.escape(source[:start])

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from indexer.build import BuildSummary, build_index, default_seeds_dir
 from indexer.errors import BadInputError, BusyError, IndexCorruptError, NotFoundError
+from indexer.formats import load, page_view
 from indexer.limits import LIMITS, too_big
+from indexer.model import sha256_file as file_sha256
 from indexer.passage import Passage
-from indexer.sources import SUFFIXES, SourceError, decode_text, read_source
+from indexer.sources import SUFFIXES, SourceError
 from indexer.store import REPAIR, damaged_files, default_index_dir, indexed_bytes
 
 from .answer import Answer
@@ -110,7 +112,7 @@ class ChatService:
                 raise BadInputError(too_big(shown, size, limit))
             data = path.read_bytes()
             try:
-                decode_text(data)
+                load(Path(name), data)  # refused now, with the reason, rather than skipped at the rebuild
             except SourceError as exc:
                 raise BadInputError(f"{shown}: {exc}") from None
         finally:
@@ -179,15 +181,26 @@ class ChatService:
                 return p
         raise NotFoundError(f"no passage of {document} at {start}-{end} in the index; ask again after a rebuild")
 
-    def source(self, document: str) -> tuple[str, str]:
-        """(text, note) of a source file; the note warns when it changed since it was indexed."""
+    def page_image(self, document: str, start: int, end: int, page: int | None = None) -> dict | None:
+        """A PDF page with the span highlighted, as PNG (see indexer.formats.page_view); None for other formats."""
+        return page_view(self._qa.searcher.data, self.seeds_dir, document, start, end, page)
+
+    def entry(self, document: str) -> dict:
         entry = next((d for d in self._qa.searcher.manifest.get("documents", []) if d["file"] == document), None)
-        path = (self.seeds_dir / document).resolve()
-        if entry is None or self.seeds_dir.resolve() not in path.parents:
+        if entry is None:
             raise NotFoundError(f"{document} is not in the index")
+        return entry
+
+    def source(self, document: str) -> tuple[str, str]:
+        """(text, note): a document's text as indexed (what its passages quote); the note warns when the file
+        changed after it was indexed."""
+        entry = self.entry(document)
+        text, _ = self._qa.searcher.data.text_of(entry)
+        path = (self.seeds_dir / document).resolve()
+        note = ""
         try:
-            text, digest = read_source(path)
-        except SourceError as exc:
-            raise NotFoundError(f"cannot read {document}: {exc}") from exc
-        note = "" if digest == entry["sha256"] else "This file changed after it was indexed; rebuild the index."
+            if self.seeds_dir.resolve() in path.parents and file_sha256(path) != entry["sha256"]:
+                note = "This file changed after it was indexed; rebuild the index."
+        except OSError:
+            note = "This file is no longer in the seeds folder; rebuild the index."
         return text, note

@@ -12,16 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .documents import read_all
 from .errors import IndexCorruptError, IndexNotFoundError, SeedsError
 from .grades import extract_grades
 from .lexical import vocabulary
-from .metadata import explicit_fields, front_matter, read_sidecars
 from .model import Embedder, calibration, load_embedder, recorded_model
-from .parse import parse_document
 from .passage import Passage
-from .reports import DocumentInfo, indexed_forces, label_passages, resolve_reports
-from .sentences import split_long
-from .sources import SUFFIXES, SourceError, discover, read_source
+from .reports import indexed_forces
+from .sources import SUFFIXES, discover
 from .store import (
     EMBEDDING_FILES,
     FORMAT,
@@ -172,8 +170,7 @@ def build_index(
         raise SeedsError(f"seeds folder {seeds_dir} does not exist", fix="pass --seeds DIR")
     files, skipped = discover(seeds_dir)
     if not files:
-        kinds = " or ".join(SUFFIXES)
-        raise SeedsError(f"no {kinds} reports in {seeds_dir}" + _reasons(skipped),
+        raise SeedsError(f"no reports ({', '.join(SUFFIXES)}) in {seeds_dir}" + _reasons(skipped),
                          fix=f"add reports to {seeds_dir} or pass --seeds DIR")
     with build_lock(index_dir):
         if embedder is None and model is None:
@@ -182,10 +179,13 @@ def build_index(
         notes: list[str] = []
         prev = _previous(index_dir, embedder, full, notes)
         reuse = prev.rows()
-        documents, kept, registry = _read_all(files, seeds_dir, reuse, prev, embedder, skipped, progress)
+        reads, registry = read_all(files, seeds_dir, reuse, prev.data, embedder.count_tokens, embedder.max_tokens,
+                                   skipped, progress)
+        documents = [r.entry for r in reads]
+        kept = [(r.entry["file"], r.passages, r.rows) for r in reads]
         if not documents:
             raise SeedsError(f"no readable reports in {seeds_dir}" + _reasons(skipped),
-                             fix="add UTF-8 .txt or .md reports")
+                             fix="add reports (" + ", ".join(SUFFIXES) + ")")
         fresh = [p for _, passages, rows in kept if rows is None for p in passages]
         fresh_vectors, fresh_sentences = _embed(fresh, embedder, progress)
         all_passages, vectors, sentence_vectors = _assemble(kept, prev.data, fresh_vectors, fresh_sentences)
@@ -209,7 +209,8 @@ def build_index(
         }
         scopes = {d["file"]: d.get("scope", "force") for d in documents}
         grades = [g.to_dict() for rel, passages, _ in kept for g in extract_grades(passages, scopes[rel], registry)]
-        write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, word_vectors, grades)
+        texts = {r.entry["text"]: (r.text, r.runs) for r in reads}
+        write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, word_vectors, grades, texts)
     removed = sorted(set(reuse) - {d["file"] for d in documents} - set(skipped))
     return BuildSummary(
         index_dir=str(index_dir), documents=len(documents), passages=len(all_passages), embedded=len(fresh),
@@ -220,57 +221,6 @@ def build_index(
 
 def _reasons(skipped: dict[str, str]) -> str:
     return f" ({'; '.join(f'{f}: {r}' for f, r in skipped.items())})" if skipped else ""
-
-
-def _read_all(files, seeds_dir: Path, reuse, prev: _Previous, embedder: Embedder, skipped: dict[str, str],
-              progress: Progress | None) -> tuple[list[dict], list[tuple[str, list[Passage], list[int] | None]]]:
-    """Manifest entries and (file, passages, reused rows or None) for each readable report, every passage
-    labelled with its report's metadata (force, year, pillar), resolved across the whole corpus."""
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    sidecars = read_sidecars(seeds_dir, [f.rel for f in files])
-    documents, kept = [], []
-    for n, source_file in enumerate(files, start=1):
-        rel = source_file.rel
-        if progress:
-            progress(n - 1, len(files), "reading reports")
-        try:
-            source, digest = read_source(source_file.path)
-        except SourceError as exc:
-            skipped[rel] = str(exc)
-            continue
-        old = reuse.get(rel)
-        if old and old[0]["sha256"] == digest:
-            entry, rows = old
-            kept.append((rel, [prev.data.passages[i] for i in rows], rows))
-            explicit = explicit_fields(entry.get("front_matter", {}), sidecars.get(rel, {}))
-            documents.append({**entry, "explicit": explicit})
-            continue
-        front, body = front_matter(source) if rel.lower().endswith(".md") else ({}, 0)
-        parsed = parse_document(source, rel, body)
-        passages = [piece for p in parsed.passages
-                    for piece in split_long(p, embedder.count_tokens, embedder.max_tokens)]
-        if not passages:
-            skipped[rel] = "no text to index"
-            continue
-        kept.append((rel, passages, None))
-        documents.append({
-            "file": rel, "sha256": digest, "bytes": len(source.encode("utf-8")), "passages": len(passages),
-            "title": parsed.title, "head": list(parsed.head), "front_matter": _plain(front),
-            "explicit": explicit_fields(front, sidecars.get(rel, {})), "indexed_at": now,
-        })
-    if progress:
-        progress(len(files), len(files), "reading reports")
-    infos = [DocumentInfo(d["file"], d["title"], tuple(d.get("head", ())), d["explicit"]) for d in documents]
-    metas, registry = resolve_reports(infos, {rel: passages for rel, passages, _ in kept})
-    kept = [(rel, label_passages(passages, metas[rel], registry), rows) for rel, passages, rows in kept]
-    for d in documents:
-        d.update(metas[d["file"]].to_dict())
-    return documents, kept, registry
-
-
-def _plain(fields: dict) -> dict:
-    """Front matter as JSON can hold it (YAML gives dates and other types)."""
-    return {str(k): v if isinstance(v, (str, int, float, bool)) or v is None else str(v) for k, v in fields.items()}
 
 
 def _assemble(kept, prev: IndexData | None, fresh_vectors: np.ndarray, fresh_sentences: np.ndarray):

@@ -12,9 +12,17 @@ MIB = 1024 * KIB
 
 
 def _file_bytes() -> dict[str, int]:
-    # A 100-page report is about 0.3 MB of text; 16 MiB of UTF-8 holds the character limit below at
-    # up to 4 bytes a character. Formats with markup or images get more (used once those formats land).
-    return {".txt": 16 * MIB, ".md": 16 * MIB}
+    # A 100-page report is about 0.3 MB of text; 16 MiB of UTF-8 holds the character limit below at up to
+    # 4 bytes a character. Published inspection PDFs with charts and photographs run to 5-40 MB; a saved web
+    # page with inline images to a few MB; Word files with images to tens of MB.
+    return {".txt": 16 * MIB, ".md": 16 * MIB, ".pdf": 128 * MIB, ".html": 32 * MIB, ".htm": 32 * MIB,
+            ".docx": 64 * MIB}
+
+
+def _upload_bytes() -> dict[str, int]:
+    # Through the browser: text reports are small; a PDF of a large report with images needs 50 MB or more.
+    return {".txt": 2 * MIB, ".md": 2 * MIB, ".pdf": 64 * MIB, ".html": 8 * MIB, ".htm": 8 * MIB,
+            ".docx": 32 * MIB}
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ class Limits:
     repaired_words: int = 8
     unknown_words: int = 32
     # Per uploaded file in the chat, by suffix.
-    upload_bytes: dict[str, int] = field(default_factory=lambda: {".txt": 2 * MIB, ".md": 2 * MIB})
+    upload_bytes: dict[str, int] = field(default_factory=_upload_bytes)
     # Index files up to this total size are checksummed in full on every load; larger indexes are checked
     # by sizes, headers and counts on load, and in full by `peelqa check` (and in the background by serve).
     # SHA-256 runs at ~0.5-1 GB/s here, so 64 MiB costs under 0.15 s.

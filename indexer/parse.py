@@ -26,6 +26,7 @@ _SUBHEADING_LEVEL = 11
 MIN_PASSAGE_CHARS = 60
 HEAD_LINES = 15  # lines kept for metadata detection ("Published on: ...", "Police forces: ...")
 GRADES = ("outstanding", "good", "adequate", "requires improvement", "inadequate", "not graded")
+_CAPTION = re.compile(r"(?:table|figure|chart)\s+\d+\b", re.IGNORECASE)
 _GRADE_LINE = re.compile(rf"(?:grade:?\s*)?(?:{'|'.join(GRADES)})\.?", re.IGNORECASE)
 _PILLAR_LINE = re.compile(r"(?:police\s+)?(?:effectiveness|efficiency|legitimacy|leadership)", re.IGNORECASE)
 # Lines a saved web page carries that are not the report: matched against a whole line of under 200 characters.
@@ -130,6 +131,11 @@ def _is_question(text: str) -> bool:
 
 def _is_grade(text: str) -> bool:
     return bool(_GRADE_LINE.fullmatch(text.strip()))
+
+
+def _is_row(item: _Item) -> bool:
+    """A table row, as the format loaders write one (cells joined by " | ") or as markdown does."""
+    return item.kind == "text" and all(" | " in ln.text or ln.text.startswith("|") for ln in item.lines)
 
 
 def _is_subheading(text: str) -> bool:
@@ -237,6 +243,15 @@ def _blocks(items: list[_Item], title: str) -> list[_Block]:
             continue
         if item.kind == "heading":
             push(item.level, item.heading)
+            continue
+        if _is_row(item) or (_CAPTION.match(text) and i < len(items) and _is_row(items[i])):
+            # A table (with the caption above it): one passage, its rows kept apart by line breaks.
+            paragraph += 1
+            start, end = item.start, item.end
+            while i < len(items) and _is_row(items[i]):
+                end = items[i].end
+                i += 1
+            blocks.append(_Block(paragraph, start, end, "table", tuple(label for _, label in stack)))
             continue
         if item.kind == "text" and item.single and _is_question(text):
             push(_QUESTION_LEVEL, text)

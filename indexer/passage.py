@@ -34,14 +34,27 @@ class Passage:
     period: str | None = None  # "2021/22" for a report covering two years
     report: str = ""  # how its report is cited: "Durham Constabulary · PEEL 2016 · Effectiveness", or a title
     mentions: tuple[str, ...] = ()  # in a national document, every force the passage names
+    page: str | None = None  # the printed page label it starts on (a PDF); "12", "iv"
+    pdf_page: int | None = None  # the index of that page in the file, from 0
+    pages: tuple[str, ...] = ()  # every page label it covers (a paragraph over a page break has two)
 
     @property
     def section_label(self) -> str:
         return SEPARATOR.join(self.section)
 
     @property
+    def page_label(self) -> str | None:
+        """"p. 12", or "pp. 12–13" for a passage over a page break."""
+        if not self.pages:
+            return None
+        return f"p. {self.pages[0]}" if len(self.pages) == 1 else f"pp. {self.pages[0]}–{self.pages[-1]}"
+
+    @property
     def citation(self) -> str:
-        parts = [self.report or self.title, *self.section, f"para {self.paragraph}"]
+        parts = [self.report or self.title, *self.section]
+        if self.page_label:
+            parts.append(self.page_label)
+        parts.append(f"para {self.paragraph}")
         return SEPARATOR.join(parts)
 
     @property
@@ -68,5 +81,6 @@ class Passage:
                 "section": tuple(d.get("section", ())),
                 "sentences": tuple(tuple(s) for s in d.get("sentences", ())),
                 "mentions": tuple(d.get("mentions", ())),
+                "pages": tuple(d.get("pages", ())),
             }
         )

@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import BadInputError
 from .limits import LIMITS, too_big
 
-SUFFIXES = (".txt", ".md")
+SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")  # each has a loader in indexer/formats
 # Text is not binary: NUL never occurs in a report, and a few other C0 controls at most (form feeds).
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f", "\v"}
 _CONTROL_SHARE = 0.01
@@ -112,6 +112,6 @@ def decode_text(data: bytes) -> str:
 
 
 def read_source(path: Path) -> tuple[str, str]:
-    """The decoded text (newlines untouched, so offsets match the file) and the SHA-256 of its bytes."""
+    """A text report's decoded text (newlines untouched, so offsets match the file) and its bytes' SHA-256."""
     data = read_bytes(Path(path))
     return decode_text(data), hashlib.sha256(data).hexdigest()

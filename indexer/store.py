@@ -8,6 +8,7 @@
     bm25/             bm25s's lexical index over the same passages (numpy arrays + JSON)
     words.json        the reports' distinct content words, and words.npy their vectors (for coverage)
     grades.jsonl      every PEEL grade the reports state, with its sentence's offsets
+    texts/            each document's text as indexed (what passages quote), and a PDF's page map
 
 One build at a time per index (a lock file beside it); every build first removes what killed builds left.
 """
@@ -68,6 +69,17 @@ class IndexData:
     words: list[str]
     word_vectors: np.ndarray
     grades: list[dict] = field(default_factory=list)
+
+    def text_of(self, entry: dict) -> tuple[str, np.ndarray | None]:
+        """A document's stored text (what its passages quote) and, for a PDF, its page map."""
+        path = self.directory / entry["text"]
+        runs_path = path.with_suffix(".runs.npy")
+        try:
+            text = path.read_text(encoding="utf-8")
+            runs = np.load(runs_path, allow_pickle=False) if runs_path.exists() else None
+        except (OSError, ValueError, EOFError) as exc:
+            raise _corrupt(self.directory, [f"{entry['text']}: {exc}"]) from exc
+        return text, runs
 
     def passage_vectors(self) -> np.ndarray:
         n = self.vectors.ntotal
@@ -170,7 +182,8 @@ def _corrupt(folder: Path, problems: dict[str, str] | list[str]) -> IndexCorrupt
 
 # ---- writing ---------------------------------------------------------------------------------------
 
-_INDEX_NAMES = {MANIFEST, PASSAGES, VECTORS, SENTENCES, WORDS, WORD_VECTORS, GRADES, BM25_FOLDER}
+TEXTS = "texts"
+_INDEX_NAMES = {MANIFEST, PASSAGES, VECTORS, SENTENCES, WORDS, WORD_VECTORS, GRADES, BM25_FOLDER, TEXTS}
 
 
 def _is_index_folder(directory: Path) -> bool:
@@ -187,6 +200,7 @@ def write_index(
     words: list[str],
     word_vectors: np.ndarray,
     grades: list[dict] | None = None,
+    texts: dict[str, tuple[str, np.ndarray | None]] | None = None,
 ) -> None:
     """Write a complete index beside `directory`, then swap it in, so readers never see half an index.
     Call it under `build_lock(directory)`."""
@@ -212,6 +226,12 @@ def write_index(
         (tmp / WORDS).write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
         np.save(tmp / WORD_VECTORS, np.ascontiguousarray(word_vectors, dtype=np.float32), allow_pickle=False)
         _write_lines(tmp / GRADES, grades or [])
+        for name, (text, runs) in (texts or {}).items():
+            path = tmp / name
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="")
+            if runs is not None:
+                np.save(path.with_suffix(".runs.npy"), np.ascontiguousarray(runs, dtype=np.int64), allow_pickle=False)
         manifest = {**manifest, "files": file_records(tmp)}
         # The manifest goes last: a folder without one is never taken for an index.
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

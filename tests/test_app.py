@@ -49,7 +49,7 @@ def test_safe_file_name_and_upload_stays_in_seeds(small_service, tmp_path):
     assert safe_file_name("../../etc/passwd.txt") == "passwd.txt"
     assert safe_file_name("C:\\x\\My Report (2016).MD") == "My-Report-2016.md"
     assert safe_file_name(".hidden.txt") == "hidden.txt"
-    with pytest.raises(PeelqaError, match="not a .txt or .md"):
+    with pytest.raises(PeelqaError, match="is not a .txt or .md or .pdf or .html or .htm or .docx report"):
         safe_file_name("evil.sh")
     upload = tmp_path / "up.txt"
     upload.write_text("New report\n\nSome text.\n", encoding="utf-8")

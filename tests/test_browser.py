@@ -133,3 +133,22 @@ def test_comparison_table_and_scope_note_in_the_chat(page):
     assert "By report" in text and bot.locator("table").count() == 1
     refused = ask(page, "How good is Durham Constabulary at investigating crime?")
     assert "No report of Durham Constabulary is indexed. Indexed forces: Cleveland Police." in refused.inner_text()
+
+
+def test_pdf_upload_page_view_with_highlight_and_next_page(page):
+    page.get_by_role("tab", name="Index").click()
+    page.locator("#peelqa-upload input[type=file]").set_input_files(str(ROOT / "tests/data/formats/report.pdf"))
+    page.get_by_text("Saved report.pdf to the seeds folder.").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Rebuild index").click()
+    page.get_by_text(re.compile(r"indexed \d+ documents")).wait_for(timeout=180_000)
+    page.get_by_role("tab", name="Chat").click()
+    bot = ask(page, "Ashdown digital media hub mobile phones examined")
+    bot.get_by_role("link", name=re.compile(r"pp\. 2–3 › para \d+$")).first.click()
+    image = page.locator("#peelqa-panel img[alt*='the quote highlighted']")
+    image.wait_for(timeout=30_000)
+    assert "Page 2 of report.pdf" in image.get_attribute("alt")
+    assert "page 2 (4 of 8)" in page.locator("#peelqa-panel .peelqa-page-nav").inner_text()
+    page.locator("#peelqa-panel").get_by_role("link", name="next page ›").click()
+    page.wait_for_function("document.querySelector('#peelqa-panel .peelqa-page-nav').innerText.includes('5 of 8')",
+                           timeout=30_000)
+    assert "A new digital media hub" in page.locator("#peelqa-hit").inner_text()  # the text view stays on the quote

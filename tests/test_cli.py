@@ -95,7 +95,7 @@ def test_bad_top_k_exits_2_with_one_line(capsys):
 def test_index_reports_bad_files_and_empty_folder(capsys, tmp_path):
     (tmp_path / "empty").mkdir()
     code, _, err = run(capsys, "index", "--seeds", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "i"))
-    assert code == 1 and err.strip().startswith("peelqa: error: no .txt or .md reports in")
+    assert code == 1 and err.strip().startswith("peelqa: error: no reports (.txt, .md, .pdf, .html, .htm, .docx) in")
     assert len(err.strip().splitlines()) == 1
     seeds = tmp_path / "seeds"
     seeds.mkdir()

@@ -183,7 +183,7 @@ def test_unreadable_file_is_named_and_others_still_index(tmp_path, four, fake_em
 
 def test_empty_or_missing_seeds_folder(tmp_path, fake_embedder):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SeedsError, match="no .txt or .md reports"):
+    with pytest.raises(SeedsError, match=r"no reports \(.txt, .md, .pdf, .html, .htm, .docx\) in"):
         build_index(tmp_path / "empty", tmp_path / "index", embedder=fake_embedder)
     with pytest.raises(SeedsError, match="does not exist"):
         build_index(tmp_path / "missing", tmp_path / "index", embedder=fake_embedder)

@@ -77,7 +77,8 @@ def test_short_fragments_join_a_neighbour_in_their_section():
 def test_a_grade_alone_on_its_line_opens_its_paragraph():
     source = "# X PEEL 2016\n\nHow effective is the force at preventing crime?\n\nGood\n\nThe force is good at it.\n"
     (p,) = parse_document(source, "x.md").passages
-    assert p.text == "Good\n\nThe force is good at it." and p.section == ("How effective is the force at preventing crime?",)
+    assert p.text == "Good\n\nThe force is good at it."
+    assert p.section == ("How effective is the force at preventing crime?",)
 
 
 def test_web_page_boilerplate_is_neither_heading_nor_passage():

@@ -37,7 +37,8 @@ def test_force_aliases_are_learned_from_reports():
 
 
 def test_metadata_sources_in_order(tmp_path):
-    source = "---\nforce: Kent Police\nyear: 2016\ntitle: PEEL: Police effectiveness 2016 – Kent\n---\n# Essex PEEL 2018\n"
+    source = ("---\nforce: Kent Police\nyear: 2016\ntitle: PEEL: Police effectiveness 2016 – Kent\n---\n"
+              "# Essex PEEL 2018\n")
     fields, body = front_matter(source)
     assert fields["title"] == "PEEL: Police effectiveness 2016 – Kent" and body == source.index("# Essex")
     (tmp_path / "a.txt.meta.json").write_text('{"force": "Durham Constabulary", "year": 2017}')
@@ -75,7 +76,8 @@ def test_corpus_teaches_full_names_and_national_passages_belong_to_the_force_the
     metas, registry = resolve_reports(docs, {})
     assert metas["b.txt"].force == "Ashdown Constabulary"  # the short name resolved to the full one
     assert metas["p.md"].scope == "national"  # a press release covers several forces
-    source = "Press releases\n\n## Kent Police\n\nHMIC judged that Kent Police:\n\n- is ‘good’ at investigating crime.\n"
+    source = ("Press releases\n\n## Kent Police\n\nHMIC judged that Kent Police:\n\n"
+              "- is ‘good’ at investigating crime.\n")
     doc = parse_document(source, "p.md")
     (p,) = label_passages(doc.passages, metas["p.md"], registry)
     assert p.force == "Kent Police" and p.report == "Press releases: PEEL 2016"
@@ -84,7 +86,8 @@ def test_corpus_teaches_full_names_and_national_passages_belong_to_the_force_the
 def test_question_scope():
     s = read_scope("How good was Durham at preventing crime in 2016?", REGISTRY)
     assert (s.forces, s.years, s.comparative) == (("Durham Constabulary",), (2016,), False)
-    assert s.without_names("How good was Durham at preventing crime in 2016?") == "How good was at preventing crime in ?"
+    question = "How good was Durham at preventing crime in 2016?"
+    assert s.without_names(question) == "How good was at preventing crime in ?"
     assert read_scope("How has Cleveland changed since 2015?", REGISTRY).since == 2015
     r = read_scope("from 2015 to 2017, compare Kent and Essex", REGISTRY)
     assert (r.since, r.until, r.comparative, r.forces) == (2015, 2017, True, ("Kent Police", "Essex Police"))

@@ -2,6 +2,7 @@
 `peelqa index --repair`, reported by `peelqa check`, and repaired by a plain `peelqa index`."""
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -17,7 +18,8 @@ from indexer.errors import IndexCorruptError
 from indexer.store import MANIFEST, read_index, verify_index
 from tests.conftest import SEED, FakeEmbedder
 
-FILES = ["passages.jsonl", "passages.faiss", "sentences.npy", "words.json", "words.npy", "grades.jsonl",
+TEXT = f"texts/{hashlib.sha256(SEED.read_bytes()).hexdigest()[:16]}.txt"  # the seed's text as indexed
+FILES = [TEXT, "passages.jsonl", "passages.faiss", "sentences.npy", "words.json", "words.npy", "grades.jsonl",
          "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy",
          "bm25/params.index.json", "bm25/vocab.index.json"]
 
