@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import inspect
 import os
@@ -73,6 +74,9 @@ SCROLL_JS = "() => { const m = document.getElementById('peelqa-hit'); if (m) m.s
 log = logging.getLogger("peelqa")
 
 
+TEXT_APIS = {"ask", "rebuild"}  # API endpoints that take no files
+
+
 class Blocks(gr.Blocks):
     """gr.Blocks whose API endpoints also take calls that leave out trailing arguments with defaults.
 
@@ -86,6 +90,12 @@ class Blocks(gr.Blocks):
             params = list(inspect.signature(fn).parameters.values())[len(inputs):len(block_fn.inputs)]
             if params and all(p.default is not inspect.Parameter.empty for p in params):
                 inputs.extend(p.default for p in params)  # in place: Gradio goes on with this list
+        if block_fn.api_name in TEXT_APIS:
+            # A file object where text belongs would make Gradio try to fetch the file, and fail with an
+            # empty error; as a plain value it gets peelqa's "must be text, not dict".
+            for k, value in enumerate(inputs):
+                if isinstance(value, dict) and ("path" in value or "url" in value or "meta" in value):
+                    inputs[k] = {"file": "not accepted here"}
         super().validate_inputs(block_fn, inputs)
 
 
@@ -97,6 +107,31 @@ def user_error(exc: PeelqaError) -> gr.Error:
 
 
 FILTERS = (("title", "Report"), ("force", "Force"), ("year", "Year"), ("pillar", "Pillar"), ("section", "Section"))
+
+
+def sweep_upload_debris(age: float = 60.0) -> int:
+    """Remove what uploads leave in Gradio's upload folder once handled: empty temporary files and empty
+    folders older than `age` seconds (Gradio's own cache sweep only knows the files it tracks)."""
+    import time
+
+    from gradio.utils import get_upload_folder
+
+    root, removed, now = Path(get_upload_folder()), 0, time.time()
+    if not root.is_dir():
+        return 0
+    for entry in root.iterdir():
+        try:
+            if now - entry.stat().st_mtime < age:
+                continue
+            if entry.is_file() and entry.name.startswith("tmp") and entry.stat().st_size == 0:
+                entry.unlink()
+                removed += 1
+            elif entry.is_dir() and not any(entry.iterdir()):
+                entry.rmdir()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def build_app(service: ChatService) -> gr.Blocks:
@@ -175,6 +210,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                 *(gr.update(choices=c[key]) for key, _ in FILTERS))
 
     def on_upload(files):
+        sweep_upload_debris()
         saved, problems = [], []
         for f in files or []:
             path = Path(getattr(f, "name", f))
@@ -183,13 +219,16 @@ def build_app(service: ChatService) -> gr.Blocks:
             except PeelqaError as exc:
                 log.warning("%s: %s", type(exc).__name__, exc)
                 problems.append(str(exc))
+            with contextlib.suppress(OSError):  # the folder Gradio made for this upload, now empty
+                path.parent.rmdir()
         lines = [f"Saved {escape_md(n)} to the seeds folder." for n in saved]
         lines += [f"⚠️ {escape_md(p)}" for p in problems]
         if saved:
             lines.append("Click **Rebuild index** to add it to the answers.")
         return "\n\n".join(lines) or "No file received."
 
-    def api_ask(question: str, top_k: int | None = 5, previous: str | None = None, by_report: bool = False) -> dict:
+    def api_ask(question: str | None = None, top_k: int | None = 5, previous: str | None = None,
+                by_report: bool = False) -> dict:
         """Answer a question; `previous` is the earlier question, for follow-ups; `by_report` adds a row per report
         (on by itself for comparisons). Same JSON as `peelqa ask --json`."""
         try:
@@ -293,12 +332,13 @@ def start(service: ChatService, host: str = "127.0.0.1", port: int | None = None
     return demo, url or f"http://{host}:{port}/"
 
 
-def serve(index_dir: Path | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(index_dir: Path | None = None, host: str = "127.0.0.1", port: int = 7860, progress=None) -> None:
     """Load the index and model once, launch the app, print one line when ready, and block."""
     from .qa import QA
 
     logging.basicConfig(format="peelqa: %(levelname)s: %(message)s", level=logging.INFO)
-    qa = QA.open(index_dir, build_if_missing=True, on_build=lambda message: print(f"peelqa: {message}", flush=True))
+    qa = QA.open(index_dir, build_if_missing=True, progress=progress,
+                 on_build=lambda message: print(f"peelqa: {message}", flush=True))
     service = ChatService(index_dir, qa=qa)
     demo, url = start(service, host, port)
     service.verify_in_background()

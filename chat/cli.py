@@ -92,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid", help="retrieval to measure")
     p.add_argument("--calibrate", action="store_true",
                    help="also find the refusal threshold that best separates the file's questions")
-    p.add_argument("--write", action="store_true", help="with --calibrate: save it to models/models.json")
+    p.add_argument("--write", action="store_true",
+                   help="with --calibrate: save it, with the settings it is for, in the index's manifest and the "
+                        "model registry (yours: $PEELQA_MODELS_DIR or ./models/models.json when peelqa is installed)")
     p.add_argument("--verbose", action="store_true", help="one line per question")
 
     p = sub.add_parser("serve", help="open the chat in the browser (Gradio)")
@@ -106,17 +108,18 @@ class _Ticker:
     """Progress for logs and pipes: one line at most every `every` seconds, with an estimate of time left."""
 
     def __init__(self, every: float = 10.0):
-        self.every, self.stage = every, ""
+        self.every, self.stage, self.start_done = every, "", 0
         self.began = self.last = time.monotonic()  # quiet for the first `every` seconds: short runs print nothing
 
     def __call__(self, done: int, total: int, message: str) -> None:
         now = time.monotonic()
         if message != self.stage:
-            self.stage, self.began = message, now
+            self.stage, self.began, self.start_done = message, now, done
         if now - self.last < self.every or not total:
             return
         self.last = now
-        left = (now - self.began) / done * (total - done) if done else None
+        rate = (done - self.start_done) / (now - self.began) if now > self.began else 0
+        left = (total - done) / rate if rate > 0 else None
         eta = f", about {_duration(left)} left" if left is not None and done < total else ""
         print(f"peelqa: {message} {done}/{total} ({100 * done // total}%){eta}", file=sys.stderr, flush=True)
 
@@ -188,7 +191,7 @@ def _open_qa(index_dir: Path | None):
     if bar:
         with bar:
             return QA.open(index_dir, build_if_missing=True, on_build=say, progress=update)
-    return QA.open(index_dir, build_if_missing=True, on_build=say)
+    return QA.open(index_dir, build_if_missing=True, on_build=say, progress=update)
 
 
 def _print_answer(answer, as_json: bool) -> None:
@@ -407,7 +410,7 @@ def cmd_serve(args) -> int:
     if not 1 <= args.port <= 65535:
         raise BadInputError(f"port must be from 1 to 65535, not {args.port}")
     try:
-        serve(args.index_dir, args.host, args.port)
+        serve(args.index_dir, args.host, args.port, progress=_Ticker())
     except OSError as exc:
         raise PeelqaError(f"cannot listen on {args.host}:{args.port}: {exc}", fix="pass --port N") from exc
     return 0
@@ -418,6 +421,11 @@ COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_s
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe that cannot show "›" or "’" gets an escape, not a crash.
+        encoding = (getattr(stream, "encoding", "") or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from indexer.errors import PeelqaError
-from indexer.model import registry, registry_path
+from indexer.model import registry, writable_registry_path
 
 MAX_HIT_CHARS = 1200
 
@@ -173,8 +173,9 @@ def threshold_for(model_name: str, scoring) -> float | None:
 def save_threshold(model_name: str, scoring, value: float, calibrated_on: str, index_dir: Path | None = None) -> Path:
     """Record a calibrated threshold with the settings it was calibrated for: in the model registry (new
     indexes take it from there) and in the manifest of the index it was measured on."""
-    path = registry_path()
+    path = writable_registry_path()
     reg = registry()
+    path.parent.mkdir(parents=True, exist_ok=True)
     record = {"scoring": scoring.to_dict(), "threshold": value, "calibrated_on": calibrated_on}
     reg.setdefault("models", {}).setdefault(model_name, {}).setdefault("retrieval", {})[scoring.mode] = record
     path.write_text(json.dumps(reg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

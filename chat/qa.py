@@ -56,8 +56,8 @@ def check_context(previous) -> str | None:
 
 def check_top_k(top_k) -> int:
     """A whole number of quotes from 1 to LIMITS.top_k; digits in a string are accepted (forms send text)."""
-    if isinstance(top_k, str) and top_k.strip().isdigit():
-        top_k = int(top_k.strip())
+    if isinstance(top_k, str) and top_k.strip().isascii() and top_k.strip().isdigit() and len(top_k.strip()) <= 3:
+        top_k = int(top_k.strip())  # "²" and "①" are digits to str.isdigit, not to int()
     if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= LIMITS.top_k:
         raise BadInputError(f"top_k must be a whole number from 1 to {LIMITS.top_k}, not {top_k!r}"[:200])
     return top_k
@@ -94,6 +94,10 @@ class QA:
             on_build(f"no index at {index_dir} yet; building it from {default_seeds_dir()} first")
         summary = build_index(index_dir=index_dir, progress=progress)
         if on_build:
+            for file, reason in summary.skipped.items():
+                on_build(f"skipped {file}: {reason}")
+            for note in summary.notes:
+                on_build(note)
             on_build(summary.line())
         return cls(Searcher.open(index_dir, scoring=scoring))
 

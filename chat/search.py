@@ -194,9 +194,10 @@ class Searcher:
         words = [w for w in dict.fromkeys(content_words(about if about is not None else question))
                  if w not in SCOPE_WORDS and not w.isdigit()]
         unknown = [w for w in words if not self.data.lexical.knows(w)]
-        # Past the limit, unknown words earn no synonym credit (bounds the work a long question costs).
-        vectors = self.embedder.encode([fold(question), *unknown[:LIMITS.unknown_words]]).astype(np.float32)
-        q = vectors[0]
+        # Past the limit, unknown words earn no synonym credit (bounds the work a long question costs). Words
+        # are embedded apart from the question: in one batch each would be padded to the question's length.
+        q = self.embedder.encode([fold(question)]).astype(np.float32)[0]
+        word_vectors = self.embedder.encode(unknown[:LIMITS.unknown_words]).astype(np.float32)
         n = self.data.vectors.ntotal
         passage_cos = np.zeros(n, dtype=np.float32)
         if n:
@@ -212,7 +213,7 @@ class Searcher:
             structure = (scoring.structure_weight * (asks_for_grade(question) * self._grade + improve * self._improve)
                          - asks_for_facts(question) * scoring.recommendation_penalty * self._improve)
         return Signals(question, (1 - w) * passage_cos + w * best_sentence, sentence_cos,
-                       self.data.lexical.scores(question), structure, words, unknown, vectors[1:], scoring,
+                       self.data.lexical.scores(question), structure, words, unknown, word_vectors, scoring,
                        scoped=scoped)
 
     def rank(self, s: Signals, mask: np.ndarray, top_k: int, recency: bool = True) -> Retrieval:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from pathlib import Path
@@ -41,8 +42,11 @@ class ChatService:
     def __init__(self, index_dir: Path | None = None, seeds_dir: Path | None = None, qa: QA | None = None):
         self.index_dir = Path(index_dir) if index_dir else default_index_dir()
         self._qa = qa or QA.open(self.index_dir, build_if_missing=True)
+        # The seeds folder: as given, else $PEELQA_SEEDS_DIR, else the one the index was built from, else ./seeds.
         recorded = self._qa.searcher.manifest.get("seeds_dir")
-        self.seeds_dir = Path(seeds_dir or (recorded if recorded and Path(recorded).is_dir() else default_seeds_dir()))
+        if seeds_dir is None and not os.environ.get("PEELQA_SEEDS_DIR") and recorded and Path(recorded).is_dir():
+            seeds_dir = recorded
+        self.seeds_dir = Path(seeds_dir) if seeds_dir else default_seeds_dir()
         self._rebuild_lock = threading.Lock()
         self.integrity_problem: str | None = None
 
@@ -57,6 +61,8 @@ class ChatService:
         The answer's `context` says whether `previous` was used.
         """
         question, previous = check_question(question), check_context(previous)
+        if self.integrity_problem:  # found by the background check: never quote from a damaged index
+            raise IndexCorruptError(self.integrity_problem)
         qa = self._qa  # one snapshot per question, even if a rebuild swaps in a new index meanwhile
         context = previous if previous and is_follow_up(question) else None
         return qa.ask(question, top_k, Filter.from_choices(filters), context, by_report)
@@ -71,6 +77,7 @@ class ChatService:
                                   embedder=old.searcher.embedder)
             self._qa = QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder, scoring=old.searcher.scoring),
                           old.threshold)
+            self.integrity_problem = None  # the new index was checked as it was read
             return summary
         finally:
             self._rebuild_lock.release()
@@ -119,14 +126,17 @@ class ChatService:
             path.unlink(missing_ok=True)
         seeds = self.seeds_dir.resolve()
         seeds.mkdir(parents=True, exist_ok=True)
-        target = (seeds / name).resolve()
+        target = seeds / name  # not resolved: a link of that name is never written through
         stem, suffix, n = target.stem, target.suffix, 2
-        while target.exists() and target.read_bytes() != data:
-            target = seeds / f"{stem}-{n}{suffix}"  # never overwrite a different report
+        while target.is_symlink() or (target.exists() and target.read_bytes() != data):
+            target = seeds / f"{stem}-{n}{suffix}"  # never overwrite a different report, nor follow a link
             n += 1
         if target.parent != seeds:
             raise BadInputError(f"refusing to write outside the seeds folder: {name}")
-        target.write_bytes(data)
+        if not target.exists():  # the same bytes already there need no copy; a new file is created, never reused
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
         return target.name
 
     DOCUMENT_COLUMNS = ["title", "force", "year", "pillar", "file", "passages", "published", "flags", "sha256",

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 from .documents import read_all
-from .errors import IndexCorruptError, IndexNotFoundError, SeedsError
+from .errors import IndexCorruptError, IndexNotFoundError, PeelqaError, SeedsError
 from .grades import extract_grades
 from .lexical import vocabulary
 from .model import Embedder, calibration, load_embedder, recorded_model
@@ -168,6 +168,8 @@ def build_index(
     index_dir = Path(index_dir) if index_dir else default_index_dir()
     if not seeds_dir.is_dir():
         raise SeedsError(f"seeds folder {seeds_dir} does not exist", fix="pass --seeds DIR")
+    if index_dir.exists() and not index_dir.is_dir():
+        raise PeelqaError(f"{index_dir} is a file, not an index folder", fix="pass --index-dir FOLDER")
     files, skipped = discover(seeds_dir)
     if not files:
         raise SeedsError(f"no reports ({', '.join(SUFFIXES)}) in {seeds_dir}" + _reasons(skipped),

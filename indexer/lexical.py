@@ -65,9 +65,16 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 class LexicalIndex:
+    """bm25s over the passages. Passages with no word bm25s keeps (only stop words, numbers, one letter) leave it
+    with no vocabulary at all: then there is no BM25 folder and every lexical score is 0."""
+
     def __init__(self, retriever, size: int):
         self.retriever = retriever
         self.size = size
+
+    @property
+    def empty(self) -> bool:
+        return not self.size or not (getattr(self.retriever, "vocab_dict", None) or {})
 
     @classmethod
     def build(cls, passages: list[Passage]) -> LexicalIndex:
@@ -77,37 +84,38 @@ class LexicalIndex:
         if passages:
             tokens = bm25s.tokenize([lexical_text(p) for p in passages], stopwords=list(stopwords()),
                                     stemmer=_stemmer(), show_progress=False)
-            retriever.index(tokens, show_progress=False)
+            if any(tokens.ids):
+                retriever.index(tokens, show_progress=False)
         return cls(retriever, len(passages))
 
     def save(self, index_folder: Path) -> None:
-        if self.size:
+        if not self.empty:
             self.retriever.save(str(Path(index_folder) / FOLDER), show_progress=False)
 
     @classmethod
     def load(cls, index_folder: Path, size: int) -> LexicalIndex:
         import bm25s
 
-        if not size:
-            return cls(bm25s.BM25(), 0)
+        if not size or not (Path(index_folder) / FOLDER).is_dir():
+            return cls(bm25s.BM25(), size)
         retriever = bm25s.BM25.load(str(Path(index_folder) / FOLDER), show_progress=False, verbosity=0)
         return cls(retriever, size)
 
     def knows(self, word: str) -> bool:
-        return stem(word) in (self.retriever.vocab_dict or {})
+        return stem(word) in (getattr(self.retriever, "vocab_dict", None) or {})
 
     def passages_with(self, word: str) -> np.ndarray:
         """Row numbers of the passages containing `word` (stemmed, as BM25 sees it)."""
-        token = (self.retriever.vocab_dict or {}).get(stem(word))
-        if token is None or not self.size:
+        token = (getattr(self.retriever, "vocab_dict", None) or {}).get(stem(word))
+        if token is None or self.empty:
             return np.zeros(0, dtype=np.int64)
         indptr, indices = self.retriever.scores["indptr"], self.retriever.scores["indices"]
         return np.asarray(indices[indptr[token]:indptr[token + 1]], dtype=np.int64)
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage, in passage order."""
-        vocab = self.retriever.vocab_dict or {}
+        vocab = getattr(self.retriever, "vocab_dict", None) or {}
         known = [t for t in tokenize([question])[0] if t in vocab]
-        if not known or not self.size:
+        if not known or self.empty:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.retriever.get_scores(known), dtype=np.float32)

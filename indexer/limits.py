@@ -38,7 +38,10 @@ class Limits:
     # window (~1,100 characters of report prose); a "sentence" with no break is cut at spaces to this.
     passage_chars: int = 2_000
     # A question, and the earlier question a follow-up is read with. 11.7 KB of follow-up context took
-    # 9.8 s to answer (every unknown word is spell-checked and embedded); 2,000 characters take ~30 ms.
+    # 9.8 s to answer (every unknown word spell-checked and embedded); 2,000 characters now take ~0.25 s.
+    # Sentences of one passage that are embedded for highlighting (more are joined evenly): a prose passage
+    # of 2,000 characters has about 15; "Go. Go. Go. ..." once had 500 and a 240 KB file took 161 s.
+    sentences_per_passage: int = 24
     question_chars: int = 2_000
     context_chars: int = 2_000
     # Quotes per answer.

@@ -49,6 +49,15 @@ def registry_path() -> Path:
     return local if local.is_file() else PACKAGED_REGISTRY
 
 
+def writable_registry_path() -> Path:
+    """Where a calibration is saved: the registry in use when it is yours (a models folder's, or this source
+    checkout's package data); never an installed package's, which every later run would silently share."""
+    path = registry_path()
+    if path == PACKAGED_REGISTRY and not (PACKAGED_REGISTRY.parent.parent / "pyproject.toml").is_file():
+        return models_dir() / "models.json"
+    return path
+
+
 def registry() -> dict:
     path = registry_path()
     try:
@@ -211,15 +220,20 @@ class SentenceTransformerEmbedder:
 
 
 @lru_cache(maxsize=4)
-def _load(spec: ModelSpec, expected: str | None) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(spec, verify_weights(spec, expected))
+def _load(spec: ModelSpec) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(spec, verify_weights(spec))
 
 
 def load_embedder(model: str | os.PathLike | None = None, expected_sha256: str | None = None):
-    """Resolve, verify and load a model; cached, so each process loads a model once.
+    """Resolve, verify and load a model; cached, so each process loads a model once (a build and the search
+    after it share it).
 
     Args:
         model: registry name, `models/` folder name, or path; None for the default.
         expected_sha256: a checksum the weights must also match (the one an index was built with).
     """
-    return _load(resolve_model(model), expected_sha256)
+    spec = resolve_model(model)
+    embedder = _load(spec)
+    if expected_sha256 and expected_sha256 != embedder.sha256:
+        verify_weights(spec, expected_sha256)  # raises, naming both checksums
+    return embedder

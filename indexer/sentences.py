@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -12,6 +13,8 @@ from .passage import Passage
 # pysbd's cost grows faster than the text; text longer than this many passages' worth is first cut at
 # spaces into blocks (only pathological input: a report paragraph is rarely over 2,000 characters).
 _BLOCK_FACTOR = 4
+_DENSE_ENDS = 12  # more than one sentence end every 12 characters (over 400 or more) is not prose
+_DENSE_MIN = 400
 
 
 @lru_cache(maxsize=1)
@@ -73,9 +76,31 @@ def sentence_spans(text: str, max_chars: int = LIMITS.passage_chars) -> list[tup
         blocks = [(0, len(text))]
     spans = []
     for s, e in blocks:
-        for a, b in _pysbd_spans(text, s, e):
+        # pysbd takes seconds on text that is almost all sentence ends ("a. a. a. ..."); split it plainly.
+        ends = text.count(".", s, e) + text.count("?", s, e) + text.count("!", s, e)
+        dense = e - s > _DENSE_MIN and ends > (e - s) / _DENSE_ENDS
+        for a, b in (_plain_spans(text, s, e) if dense else _pysbd_spans(text, s, e)):
             spans.extend(word_chunks(text, a, b, max_chars) if b - a > max_chars else [(a, b)])
     return spans
+
+
+def _plain_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out, cursor = [], start
+    for m in re.finditer(r"[.!?]+(?=\s|$)", text[start:end]):
+        span = _trimmed(text, cursor, start + m.end())
+        if span[0] < span[1]:
+            out.append(span)
+        cursor = start + m.end()
+    tail = _trimmed(text, cursor, end)
+    return out + ([tail] if tail[0] < tail[1] else [])
+
+
+def cap_sentences(spans: tuple[tuple[int, int], ...], limit: int) -> tuple[tuple[int, int], ...]:
+    """At most `limit` spans, neighbours joined evenly (each is embedded: the cost of a passage is bounded)."""
+    if len(spans) <= limit:
+        return spans
+    size = -(-len(spans) // limit)
+    return tuple((spans[i][0], spans[min(i + size, len(spans)) - 1][1]) for i in range(0, len(spans), size))
 
 
 def with_sentences(passage: Passage, max_chars: int = LIMITS.passage_chars) -> Passage:
@@ -94,7 +119,7 @@ def split_long(passage: Passage, count_tokens: Callable[[str], int], max_tokens:
     passage = passage if passage.sentences else with_sentences(passage, max_chars)
     too_long = len(passage.text) > max_chars
     if len(passage.sentences) < 2 or (not too_long and count_tokens(passage.embed_text) <= max_tokens):
-        return [passage]
+        return [_capped(passage)]
     heading_cost = count_tokens(passage.embed_text) - count_tokens(passage.text)
     budget = max(max_tokens - heading_cost, 1)
     groups: list[list[tuple[int, int]]] = [[]]
@@ -107,7 +132,7 @@ def split_long(passage: Passage, count_tokens: Callable[[str], int], max_tokens:
         groups[-1].append((s, e))
         used += cost
     if len(groups) == 1:
-        return [passage]
+        return [_capped(passage)]
     pieces = []
     for k, group in enumerate(groups, start=1):
         s, e = group[0][0], group[-1][1]
@@ -118,7 +143,11 @@ def split_long(passage: Passage, count_tokens: Callable[[str], int], max_tokens:
                 start=passage.start + s,
                 end=passage.start + e,
                 text=passage.text[s:e],
-                sentences=tuple((a - s, b - s) for a, b in group),
+                sentences=cap_sentences(tuple((a - s, b - s) for a, b in group), LIMITS.sentences_per_passage),
             )
         )
     return pieces
+
+
+def _capped(passage: Passage) -> Passage:
+    return dataclasses.replace(passage, sentences=cap_sentences(passage.sentences, LIMITS.sentences_per_passage))

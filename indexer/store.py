@@ -154,8 +154,9 @@ def file_records(folder: Path) -> dict[str, dict]:
     return records
 
 
-def damaged_files(folder: Path, manifest: dict, full: bool) -> dict[str, str]:
-    """{file: what is wrong} for the index's files; checksums only with `full`, sizes always."""
+def damaged_files(folder: Path, manifest: dict, full: bool | str) -> dict[str, str]:
+    """{file: what is wrong} for the index's files. Sizes always; checksums of every file with `full=True`,
+    of the files that hold quoted text (passages, texts, grades, words) with `full="text"`."""
     records = manifest.get("files")
     if not isinstance(records, dict) or not records:
         return {MANIFEST: "it lists no files"}
@@ -166,9 +167,14 @@ def damaged_files(folder: Path, manifest: dict, full: bool) -> dict[str, str]:
             damaged[name] = "missing"
         elif path.stat().st_size != record.get("bytes"):
             damaged[name] = f"{path.stat().st_size} bytes, the manifest says {record.get('bytes')}"
-        elif full and _sha256(path) != record.get("sha256"):
+        elif (full is True or (full == "text" and is_text_file(name))) and _sha256(path) != record.get("sha256"):
             damaged[name] = "its SHA-256 differs from the manifest's"
     return damaged
+
+
+def is_text_file(name: str) -> bool:
+    """Files whose bytes are quoted or cited: checked in full on every load, whatever the index's size."""
+    return name.endswith((".jsonl", ".json", ".txt")) and not name.startswith(BM25_FOLDER + "/")
 
 
 def indexed_bytes(manifest: dict) -> int:
@@ -207,6 +213,8 @@ def write_index(
     import faiss
 
     directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise PeelqaError(f"{directory} is a file, not an index folder", fix="pass --index-dir FOLDER")
     if directory.exists() and not _is_index_folder(directory):
         raise PeelqaError(
             f"{directory} exists and is not a peelqa index; refusing to replace it",
@@ -271,6 +279,8 @@ def _swap_in(new: Path, target: Path) -> None:
 
 def read_manifest(directory: Path) -> dict:
     directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise IndexNotFoundError(f"{directory} is a file, not an index folder", fix="pass --index-dir FOLDER")
     if not (directory / MANIFEST).exists():
         if not directory.exists() and (old := _recoverable(directory)):
             directory = old
@@ -290,8 +300,31 @@ def read_manifest(directory: Path) -> dict:
             f"{FORMAT_VERSION}",
             fix="peelqa index",
         )
+    if problem := _manifest_problem(manifest):
+        raise IndexCorruptError(f"{directory / MANIFEST} is damaged: {problem}", fix=REPAIR)
     manifest["_directory"] = str(directory)
     return manifest
+
+
+def _manifest_problem(m: dict) -> str | None:
+    """What is wrong with the manifest's fields, if anything (it is valid JSON, but is it a manifest?)."""
+    model = m.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("sha256"), str) or not isinstance(
+            model.get("dimension"), int) or isinstance(model.get("dimension"), bool) or model["dimension"] <= 0:
+        return "its model record is not a name, checksum and dimension"
+    if not isinstance(m.get("passages"), int) or isinstance(m.get("passages"), bool):
+        return "its passage count is not a number"
+    files = m.get("files")
+    if not isinstance(files, dict) or not all(
+            isinstance(r, dict) and isinstance(r.get("bytes"), int) and isinstance(r.get("sha256"), str)
+            for r in files.values()):
+        return "its file list is not a size and checksum for each file"
+    documents = m.get("documents")
+    if not isinstance(documents, list) or not all(
+            isinstance(d, dict) and isinstance(d.get("file"), str) and isinstance(d.get("sha256"), str)
+            and isinstance(d.get("passages"), int) for d in documents):
+        return "its document list is not a file, checksum and passage count for each report"
+    return None
 
 
 def _unit_length(vectors: np.ndarray) -> bool:
@@ -361,16 +394,35 @@ def _inconsistencies(data: IndexData, dim: int | None) -> list[str]:
 def read_index(directory: Path, full_check: bool | None = None) -> IndexData:
     """Load and validate an index; raises IndexNotFoundError or IndexCorruptError.
 
-    Sizes, headers, counts and vector norms are always checked; checksums too when `full_check` is True,
-    or when it is None and the index is small (LIMITS.full_check_bytes).
+    Sizes, headers, counts and vector norms are always checked, and the checksum of every file holding text
+    that is quoted (so a changed byte can never be quoted); every checksum too when `full_check` is True, or
+    when it is None and the index is small (LIMITS.full_check_bytes). A build that swapped a new index in
+    while this one was being read is noticed (the manifest changed) and the new one is read instead.
     """
-    manifest = read_manifest(directory)
-    folder = Path(manifest.pop("_directory"))
-    if full_check is None:
-        full_check = indexed_bytes(manifest) <= LIMITS.full_check_bytes
-    if damaged := damaged_files(folder, manifest, full_check):
-        raise _corrupt(folder, damaged)
-    return load_parts(folder, manifest)
+    for attempt in range(3):
+        manifest = read_manifest(directory)
+        folder = Path(manifest.pop("_directory"))
+        full = full_check if full_check is not None else (indexed_bytes(manifest) <= LIMITS.full_check_bytes)
+        try:
+            if damaged := damaged_files(folder, manifest, full or "text"):
+                raise _corrupt(folder, damaged)
+            data = load_parts(folder, manifest)
+        except IndexCorruptError:
+            if attempt < 2 and _swapped(folder, manifest):
+                continue
+            raise
+        if not _swapped(folder, manifest):
+            return data
+    raise IndexCorruptError(f"index at {directory} kept changing while it was read", fix="try again")
+
+
+def _swapped(folder: Path, manifest: dict) -> bool:
+    """Whether the manifest in `folder` is no longer the one read (a rebuild replaced the index meanwhile)."""
+    try:
+        now = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return now.get("built_at") != manifest.get("built_at") or now.get("files") != manifest.get("files")
 
 
 def verify_index(directory: Path | None = None) -> dict:

@@ -168,3 +168,75 @@ def test_serve_checks_a_large_index_in_the_background(copy, monkeypatch):
     service.verify_in_background().join(timeout=60)
     assert service.integrity_problem.startswith(f"index at {copy / 'index'} is damaged (words.json: its SHA-256")
     assert service.integrity_problem.endswith("(fix: peelqa index --repair)")
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m.update(model="x"), lambda m: m["files"].update({"words.npy": None}),
+    lambda m: m["model"].update(dimension="abc"), lambda m: m.update(documents=[{}]), lambda m: m.update(files="x"),
+    lambda m: m["files"]["words.npy"].update(bytes="x"), lambda m: m.update(passages="55"),
+])
+def test_manifest_with_wrong_field_types_is_damaged_and_repaired(copy, edit, capsys):
+    path = copy / "index" / MANIFEST
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="manifest.json is damaged") as caught:
+        read_index(copy / "index")
+    assert caught.value.fix == "peelqa index --repair"
+    assert main(["check", "--index-dir", str(copy / "index")]) == 1 and "Traceback" not in capsys.readouterr().err
+    assert build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder()).passages == PASSAGES
+    assert verify_index(copy / "index")["ok"]
+
+
+def test_a_large_index_never_quotes_changed_text(copy, monkeypatch):
+    """Past the full-check size, the files holding quoted text are still checksummed on every load."""
+    monkeypatch.setattr(store, "LIMITS", dataclasses.replace(store.LIMITS, full_check_bytes=0))
+    path = copy / "index" / "passages.jsonl"
+    path.write_text(path.read_text().replace("is good at investigating crime", "is poor at investigating crime"))
+    with pytest.raises(IndexCorruptError, match="passages.jsonl: its SHA-256 differs"):
+        read_index(copy / "index")
+
+
+def test_serve_stops_answering_when_the_background_check_finds_damage(copy, monkeypatch):
+    from chat.qa import QA
+    from chat.service import ChatService
+
+    monkeypatch.setattr(store, "LIMITS", dataclasses.replace(store.LIMITS, full_check_bytes=0))
+    import chat.service as service_module
+
+    monkeypatch.setattr(service_module, "LIMITS", store.LIMITS)
+    embedder = FakeEmbedder()
+    service = ChatService(copy / "index", copy / "seeds", qa=QA(Searcher.open(copy / "index", embedder=embedder)))
+    path = copy / "index" / "sentences.npy"
+    data = bytearray(path.read_bytes())
+    data[-8:] = np.full(2, 3.0, np.float32).tobytes()
+    path.write_bytes(bytes(data))
+    service.verify_in_background().join(timeout=60)
+    with pytest.raises(IndexCorruptError, match="sentences.npy: its SHA-256 differs.*peelqa index --repair"):
+        service.ask("missing children")
+
+
+def test_an_index_folder_that_is_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "afile").write_text("hi")
+    assert main(["ask", "crime", "--index-dir", str(tmp_path / "afile")]) == 1
+    assert main(["check", "--index-dir", str(tmp_path / "afile")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("is a file, not an index folder") == 2 and "Traceback" not in err
+
+
+def test_a_reader_racing_a_rebuild_gets_one_index_or_the_other(copy, monkeypatch):
+    """A rebuild swapping the index in between reading its manifest and its files is noticed and read again."""
+    real = store.load_parts
+    calls = []
+
+    def swapped_mid_read(folder, manifest, skip=frozenset()):
+        if not calls:
+            calls.append(1)
+            (copy / "seeds" / "extra.txt").write_text("Extra report\n\nA paragraph long enough to be a passage of its "
+                                                       "own about the marine unit.\n")
+            build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder())
+        return real(folder, manifest, skip)
+
+    monkeypatch.setattr(store, "load_parts", swapped_mid_read)
+    data = read_index(copy / "index")
+    assert len(data.passages) == PASSAGES + 1 and calls == [1]

@@ -118,11 +118,11 @@ def test_progress_off_a_terminal_is_a_line_every_few_seconds(capsys, monkeypatch
     monkeypatch.setattr(cli.time, "monotonic", lambda: next(clock))
     tick = cli._Ticker(every=10)
     tick(10, 100, "embedding passages")  # 1 s in: quiet
-    tick(40, 100, "embedding passages")  # 12 s in: a line, 11 s for 40 so ~16 s for the other 60
+    tick(40, 100, "embedding passages")  # 12 s in: 30 done in the 11 s since the stage began: ~22 s left
     tick(50, 100, "embedding passages")  # 13 s: quiet again
     tick(100, 100, "embedding passages")  # 30 s: done, no estimate
     assert capsys.readouterr().err.splitlines() == [
-        "peelqa: embedding passages 40/100 (40%), about 16 s left",
+        "peelqa: embedding passages 40/100 (40%), about 22 s left",
         "peelqa: embedding passages 100/100 (100%)"]
 
 
@@ -131,3 +131,50 @@ def test_readme_limits_table_is_the_code_s():
     from tests.conftest import ROOT
 
     assert limits_table() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_sentences_per_passage_are_bounded(seeds, tmp_path):
+    """'Go. Go. Go. ...' once made 60,000 sentence vectors (161 s, 1 GB) from 240 KB."""
+    (seeds / "go.txt").write_text("Go\n\n" + "Go. " * 20000 + "\n")
+    summary = build(seeds, tmp_path)
+    data = read_index(tmp_path / "index")
+    go = [p for p in data.passages if p.document == "go.txt"]
+    assert summary.documents == 2 and go
+    assert max(len(p.sentences) for p in go) <= LIMITS.sentences_per_passage
+    assert len(data.sentence_vectors) <= LIMITS.sentences_per_passage * len(data.passages)
+
+
+def test_a_report_with_no_indexable_words_still_indexes(seeds, tmp_path):
+    (seeds / "stop.txt").write_text("The\n\nIt is what it is.\n")
+    summary = build(seeds, tmp_path)
+    assert summary.documents == 2 and "stop.txt" not in summary.skipped
+    only = tmp_path / "only"
+    only.mkdir()
+    (only / "stop.txt").write_text("The\n\nIt is what it is.\n")
+    assert build_index(only, tmp_path / "index2", embedder=FakeEmbedder()).passages == 1
+
+
+def test_serve_uses_the_seeds_folder_it_is_told(seeds, tmp_path, monkeypatch):
+    from chat.qa import QA
+    from chat.search import Searcher
+    from chat.service import ChatService
+
+    build(seeds, tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    monkeypatch.setenv("PEELQA_SEEDS_DIR", str(other))
+    qa = QA(Searcher.open(tmp_path / "index", embedder=FakeEmbedder()))
+    assert ChatService(tmp_path / "index", qa=qa).seeds_dir == other  # not the folder the index recorded
+    monkeypatch.delenv("PEELQA_SEEDS_DIR")
+    assert ChatService(tmp_path / "index", qa=qa).seeds_dir.resolve() == seeds.resolve()
+
+
+def test_calibration_never_writes_into_an_installed_package(tmp_path, monkeypatch):
+    import indexer.model as model
+
+    installed = tmp_path / "site-packages" / "indexer" / "models.json"
+    installed.parent.mkdir(parents=True)
+    installed.write_text('{"models": {}}')
+    monkeypatch.setattr(model, "PACKAGED_REGISTRY", installed)
+    monkeypatch.setenv("PEELQA_MODELS_DIR", str(tmp_path / "mine"))
+    assert model.writable_registry_path() == tmp_path / "mine" / "models.json"

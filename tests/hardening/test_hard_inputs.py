@@ -145,3 +145,41 @@ def test_long_follow_up_context_is_answered_fast_or_refused(live_app):
     assert event == "complete" and time.perf_counter() - began < 5  # 11.7 KB took 9.8 s before the limits
     event, payload = call(url, ["and why?", 3, "y" * 137_000])
     assert event == "error" and "137,000 characters long" in payload["error"]
+
+
+@pytest.mark.parametrize("value", ["²", "⁵", "①", "9" * 5000])
+def test_unicode_digits_are_not_a_top_k(value):
+    with pytest.raises(BadInputError, match="top_k must be a whole number from 1 to 50"):
+        check_top_k(value)
+
+
+def test_api_with_no_values_or_a_file_object_gets_a_message(live_app):
+    _, url = live_app
+    event, payload = call(url, [])
+    assert event == "error" and payload["error"].startswith("the question is empty")
+    for bad in ({"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}},
+                {"path": "http://127.0.0.1:1/x", "meta": {"_type": "gradio.FileData"}}):
+        event, payload = call(url, [bad, 3])
+        assert event == "error" and payload["error"] == "the question must be text, not dict"
+        event, payload = call(url, ["and why?", 3, bad])
+        assert event == "error" and payload["error"] == "the previous question must be text, not dict"
+
+
+def test_a_long_question_within_the_limits_is_answered_quickly(qa):
+    made_up = " ".join(f"zqxw{i}" for i in range(400))[:2000]
+    began = time.perf_counter()
+    qa.ask("and why?", 5, context=made_up)
+    qa.ask(made_up, 5)
+    assert time.perf_counter() - began < 2.0  # each took 2.5 s when unknown words shared the question's batch
+
+
+def test_cli_survives_a_closed_pipe_and_an_ascii_terminal(seed_index):
+    exe = Path(sys.executable).with_name("peelqa")
+    env = {**os.environ, "PEELQA_INDEX_DIR": str(seed_index)}
+    piped = subprocess.run(f"printf 'hub\\nhub\\nhub\\n' | {exe} ask - --json | head -c 20", shell=True, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in piped.stderr and piped.stdout.startswith('{"question"')
+    ascii_env = {**env, "PYTHONIOENCODING": "ascii"}
+    plain = subprocess.run([exe, "ask", "children hub", "--top-k", "1"], env=ascii_env, capture_output=True,
+                           text=True, timeout=120)
+    assert plain.returncode == 0 and "\\u2019" in plain.stdout  # "’" escaped, not a crash

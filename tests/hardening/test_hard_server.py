@@ -152,3 +152,35 @@ def test_concurrent_rebuilds_one_runs_the_others_are_refused(live_app):
     assert json.loads(done[0].split("data: ", 1)[1])[0]["documents"] == 2
     extra.unlink()
     service.rebuild()
+
+
+def test_upload_next_to_a_link_keeps_its_name_and_never_writes_through(live_app, tmp_path):
+    service, _ = live_app
+    link = service.seeds_dir / "passwd.txt"
+    link.symlink_to("/etc/passwd")
+    try:
+        upload = tmp_path / "passwd.txt"
+        upload.write_text("An uploaded report that shares its name with a link in the seeds folder.\n")
+        assert service.save_upload(upload, "passwd.txt") == "passwd-2.txt"
+        assert (service.seeds_dir / "passwd-2.txt").read_text().startswith("An uploaded report")
+    finally:
+        link.unlink()
+        (service.seeds_dir / "passwd-2.txt").unlink(missing_ok=True)
+
+
+def test_upload_debris_is_swept(tmp_path, monkeypatch):
+    import os as os_module
+    import time as time_module
+
+    from chat.app import sweep_upload_debris
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    (tmp_path / "tmpabc").write_bytes(b"")
+    (tmp_path / "0123abcd").mkdir()
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "report.pdf").write_bytes(b"%PDF-")
+    old = time_module.time() - 3600
+    for path in (tmp_path / "tmpabc", tmp_path / "0123abcd", tmp_path / "kept"):
+        os_module.utime(path, (old, old))
+    assert sweep_upload_debris() == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
