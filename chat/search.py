@@ -120,9 +120,15 @@ def _reciprocal_rank(scores: np.ndarray, k: int = 60) -> np.ndarray:
     return 1.0 / (k + ranks)
 
 
-def embedder_for(manifest: dict) -> Embedder:
-    """The model an index was built with, verified against the checksum the index recorded."""
+def embedder_for(manifest: dict, folder: Path | None = None) -> Embedder:
+    """The model that embeds questions for an index: its ONNX export when the index has one (no torch), else
+    the model it was built with, verified against the checksum the index recorded."""
     model = manifest.get("model", {})
+    record = manifest.get("query_model") or {}
+    if folder is not None and record.get("exported"):
+        from indexer.onnx_model import OnnxEmbedder
+
+        return OnnxEmbedder(Path(folder), record, model.get("name"), model.get("sha256"))
     # Neither name nor folder found: load by name anyway, so the error names the missing model.
     return load_embedder(recorded_model(model) or model.get("name"), expected_sha256=model.get("sha256"))
 
@@ -163,7 +169,7 @@ class Searcher:
              scoring: Scoring | None = None) -> Searcher:
         """Load and validate the index at `index_dir`, and the model recorded in its manifest."""
         data = read_index(Path(index_dir) if index_dir else default_index_dir())
-        return cls(data, embedder or embedder_for(data.manifest), scoring)
+        return cls(data, embedder or embedder_for(data.manifest, data.directory), scoring)
 
     @property
     def manifest(self) -> dict:

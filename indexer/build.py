@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -13,10 +14,12 @@ import numpy as np
 
 from . import __version__
 from .documents import read_all
+from .embedding import ModelHandle, clear_cache, embed_documents, word_vectors
 from .errors import IndexCorruptError, IndexNotFoundError, PeelqaError, SeedsError
 from .grades import extract_grades
 from .lexical import vocabulary
-from .model import Embedder, calibration, load_embedder, recorded_model
+from .model import Embedder, calibration, recorded_model
+from .onnx_model import export
 from .passage import Passage
 from .reports import indexed_forces
 from .sources import SUFFIXES, discover
@@ -39,7 +42,6 @@ from .store import (
 
 # Bump when parsing or splitting changes, so a rebuild re-parses files whose bytes did not change.
 PARSER_VERSION = 5
-BATCH = 32
 
 Progress = Callable[[int, int, str], None]
 
@@ -110,7 +112,7 @@ class _Previous:
         return dict(zip(self.data.words, self.data.word_vectors, strict=True))
 
 
-def _previous(index_dir: Path, embedder: Embedder, full: bool, notes: list[str]) -> _Previous:
+def _previous(index_dir: Path, model_sha256: str, full: bool, notes: list[str]) -> _Previous:
     """The previous index, every file checked against its checksum: a damaged part is rebuilt, never reused."""
     try:
         manifest = read_manifest(index_dir)
@@ -120,10 +122,10 @@ def _previous(index_dir: Path, embedder: Embedder, full: bool, notes: list[str])
         notes.append(f"previous index unusable, rebuilding all: {exc}")
         return _Previous(damaged={MANIFEST: str(exc)})
     folder = Path(manifest.pop("_directory"))
-    damaged = damaged_files(folder, manifest, full=True)
+    damaged = damaged_files(folder, manifest, full="all")
     if full:
         return _Previous(damaged=damaged)
-    if manifest["model"].get("sha256") != embedder.sha256:
+    if manifest["model"].get("sha256") != model_sha256:
         notes.append(f"model changed from {manifest['model'].get('name')}, re-embedding all")
         return _Previous(damaged=damaged)
     if manifest.get("parser_version") != PARSER_VERSION:
@@ -177,101 +179,107 @@ def build_index(
     with build_lock(index_dir):
         if embedder is None and model is None:
             model = _model_of(index_dir)  # a rebuild keeps the model the index was built with
-        embedder = embedder or load_embedder(model)
+        handle = ModelHandle(model, embedder)
         notes: list[str] = []
-        prev = _previous(index_dir, embedder, full, notes)
+        prev = _previous(index_dir, handle.sha256, full, notes)
         reuse = prev.rows()
-        reads, registry = read_all(files, seeds_dir, reuse, prev.data, embedder.count_tokens, embedder.max_tokens,
-                                   skipped, progress)
+        reads, registry = read_all(files, seeds_dir, reuse, prev.data, handle.tokens(), handle.max_tokens, skipped,
+                                   progress)
         documents = [r.entry for r in reads]
-        kept = [(r.entry["file"], r.passages, r.rows) for r in reads]
         if not documents:
             raise SeedsError(f"no readable reports in {seeds_dir}" + _reasons(skipped),
                              fix="add reports (" + ", ".join(SUFFIXES) + ")")
-        fresh = [p for _, passages, rows in kept if rows is None for p in passages]
-        fresh_vectors, fresh_sentences = _embed(fresh, embedder, progress)
-        all_passages, vectors, sentence_vectors = _assemble(kept, prev.data, fresh_vectors, fresh_sentences)
+        removed = sorted(set(reuse) - {d["file"] for d in documents} - set(skipped))
+        forces = registry_rows([p for r in reads for p in r.passages], registry)
+        if _up_to_date(prev, reads, documents, forces, handle, removed):
+            return BuildSummary(index_dir=str(index_dir), documents=len(documents), passages=prev.data.manifest[
+                "passages"], embedded=0, seconds=time.perf_counter() - began, skipped=skipped,
+                notes=[*notes, "the index is up to date"])
+        cache = index_dir.parent / f".{index_dir.name}.cache"
+        embedded = embed_documents(reads, handle, cache, progress)
+        all_passages, vectors, sentence_vectors = _assemble(reads, prev.data)
+        dimension = vectors.shape[1] if len(vectors) else int(prev.data.manifest["model"]["dimension"]) \
+            if prev.data is not None else handle.embedder.dimension
         words = vocabulary(all_passages)
-        word_vectors = _reuse_or_embed_words(words, prev.word_vectors(), embedder)
+        vocabulary_vectors = word_vectors(words, prev.word_vectors(), handle, dimension)
+        extra, query_model = _query_model(prev, handle, index_dir)
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "parser_version": PARSER_VERSION,
             "package_version": __version__,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "model": {"name": embedder.name, "path": str(getattr(embedder, "path", "")), "sha256": embedder.sha256,
-                      "dimension": embedder.dimension, "max_tokens": embedder.max_tokens},
+            "model": {"name": handle.name, "path": str(handle.spec.path if handle.spec else ""),
+                      "sha256": handle.sha256, "dimension": dimension, "max_tokens": handle.max_tokens},
             "metric": "inner_product_on_normalized",
             "seeds_dir": str(seeds_dir.resolve()),
             "passages": len(all_passages),
             "documents": documents,
-            "forces": registry_rows(all_passages, registry),
+            "forces": forces,
             # The retrieval settings searches use, with the refusal threshold calibrated for exactly them.
-            "retrieval": calibration(embedder.name),
+            "retrieval": calibration(handle.name),
+            "query_model": query_model,
         }
         scopes = {d["file"]: d.get("scope", "force") for d in documents}
-        grades = [g.to_dict() for rel, passages, _ in kept for g in extract_grades(passages, scopes[rel], registry)]
+        grades = [g.to_dict() for r in reads for g in extract_grades(r.passages, scopes[r.entry["file"]], registry)]
         texts = {r.entry["text"]: (r.text, r.runs) for r in reads}
-        write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, word_vectors, grades, texts)
-    removed = sorted(set(reuse) - {d["file"] for d in documents} - set(skipped))
+        write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, vocabulary_vectors, grades,
+                    texts, extra)
+        clear_cache(cache)
+        shutil.rmtree(index_dir.parent / f".{index_dir.name}.tmp-export", ignore_errors=True)
     return BuildSummary(
-        index_dir=str(index_dir), documents=len(documents), passages=len(all_passages), embedded=len(fresh),
+        index_dir=str(index_dir), documents=len(documents), passages=len(all_passages), embedded=embedded,
         seconds=time.perf_counter() - began, skipped=skipped, removed=removed, notes=notes,
         repaired=sorted(prev.damaged),
     )
+
+
+def _up_to_date(prev: _Previous, reads, documents: list[dict], forces: list[dict], handle, removed) -> bool:
+    """Nothing to write: every report unchanged and reused, nothing damaged or removed, the same metadata."""
+    if prev.data is None or prev.damaged or removed or any(r.rows is None for r in reads):
+        return False
+    m = prev.data.manifest
+    return (m.get("documents") == documents and m.get("forces") == forces
+            and m.get("retrieval") == calibration(handle.name)
+            and (m.get("query_model") or {}).get("exported") is (handle.spec is not None))
+
+
+def _query_model(prev: _Previous, handle, index_dir: Path) -> tuple[dict[str, Path], dict]:
+    """The ONNX export queries run with: the previous index's if it is intact, else a fresh export."""
+    if handle.spec is None:  # a model given as an object (tests' fake model): queries use it directly
+        return {}, {"exported": False, "why": "built with a model object, not a model folder"}
+    record = (prev.data.manifest.get("query_model") or {}) if prev.data is not None else {}
+    names = [record.get("file"), record.get("tokenizer")]
+    if record.get("exported") and all(n and n not in prev.damaged for n in names):
+        return {n: prev.data.directory / n for n in names}, record
+    export_dir = index_dir.parent / f".{index_dir.name}.tmp-export"
+    record = export(handle.embedder, export_dir)
+    if not record.get("exported"):
+        return {}, record
+    return {n: export_dir / n for n in (record["file"], record["tokenizer"])}, record
 
 
 def _reasons(skipped: dict[str, str]) -> str:
     return f" ({'; '.join(f'{f}: {r}' for f, r in skipped.items())})" if skipped else ""
 
 
-def _assemble(kept, prev: IndexData | None, fresh_vectors: np.ndarray, fresh_sentences: np.ndarray):
+def _assemble(reads, prev: IndexData | None):
     """All passages in file order, with their passage and sentence vectors, fresh or reused."""
     old_vectors = prev.passage_vectors() if prev is not None and prev.vectors is not None else None
     vectors, sentence_vectors, all_passages = [], [], []
-    cursor = sentence_cursor = 0
-    dim = fresh_vectors.shape[1]
-    for _, passages, rows in kept:
-        all_passages.extend(passages)
-        if rows is None:
-            n_sent = sum(len(p.sentences) or 1 for p in passages)
-            vectors.append(fresh_vectors[cursor:cursor + len(passages)])
-            sentence_vectors.append(fresh_sentences[sentence_cursor:sentence_cursor + n_sent])
-            cursor += len(passages)
-            sentence_cursor += n_sent
+    for r in reads:
+        all_passages.extend(r.passages)
+        if r.rows is None:
+            vectors.append(r.vectors)
+            sentence_vectors.append(r.sentence_vectors)
         else:
-            vectors.append(old_vectors[rows])
+            vectors.append(old_vectors[r.rows])
             bounds = prev.sentence_rows
-            sentence_vectors.extend(prev.sentence_vectors[bounds[i]:bounds[i + 1]] for i in rows)
+            sentence_vectors.extend(prev.sentence_vectors[bounds[i]:bounds[i + 1]] for i in r.rows)
+    dim = next((v.shape[1] for v in vectors if len(v)), 0)
     return (all_passages,
-            np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32),
-            np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, dim), np.float32))
-
-
-def _embed(passages: list[Passage], embedder: Embedder, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors for each passage (heading + text) and for each of its sentences (the sentence alone)."""
-    sentences = [s for p in passages for s in p.sentence_texts()]
-    jobs = [("passages", [p.embed_text for p in passages]), ("sentences", sentences)]
-    total, done = len(passages) + len(sentences), 0
-    out = []
-    for label, texts in jobs:
-        parts = []
-        for i in range(0, len(texts), BATCH):
-            parts.append(embedder.encode(texts[i:i + BATCH]))
-            done += len(texts[i:i + BATCH])
-            if progress:
-                progress(done, total, f"embedding {label}")
-        out.append(np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), np.float32))
-    return out[0], out[1]
-
-
-def _reuse_or_embed_words(words: list[str], known: dict[str, np.ndarray], embedder: Embedder) -> np.ndarray:
-    """Word vectors, embedding only words the previous index did not have."""
-    new = [w for w in words if w not in known]
-    fresh = dict(zip(new, embedder.encode(new), strict=True)) if new else {}
-    if not words:
-        return np.zeros((0, embedder.dimension), np.float32)
-    return np.stack([fresh[w] if w in fresh else known[w] for w in words])
+            np.concatenate(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32),
+            np.concatenate(sentence_vectors).astype(np.float32) if sentence_vectors else np.zeros((0, dim), np.float32))
 
 
 def registry_rows(passages: list[Passage], registry) -> list[dict]:

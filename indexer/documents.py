@@ -34,6 +34,8 @@ class Read:
     text: str
     runs: object = None  # PDF page map (numpy array), else None
     rows: list[int] | None = None
+    vectors: object = None  # passage vectors, once embedded (or reused)
+    sentence_vectors: object = None
 
 
 def text_name(digest: str) -> str:

@@ -214,6 +214,17 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_many(self, texts: list[str]) -> np.ndarray:
+        """`encode` for builds: every core, larger batches (sentence-transformers sorts them by length)."""
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(os.cpu_count() or 1)
+        try:
+            return self.encode(texts, batch_size=64)
+        finally:
+            torch.set_num_threads(threads)
+
     def count_tokens(self, text: str) -> int:
         """Tokens the model would see for `text`, with its two special tokens."""
         return len(self._counter.encode(text, add_special_tokens=False).ids) + 2

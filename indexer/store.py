@@ -155,8 +155,9 @@ def file_records(folder: Path) -> dict[str, dict]:
 
 
 def damaged_files(folder: Path, manifest: dict, full: bool | str) -> dict[str, str]:
-    """{file: what is wrong} for the index's files. Sizes always; checksums of every file with `full=True`,
-    of the files that hold quoted text (passages, texts, grades, words) with `full="text"`."""
+    """{file: what is wrong} for the index's files. Sizes always; checksums of every file with `full="all"`;
+    with `full=True` of all but the query model (its output is checked against a probe on every load instead);
+    with `full="text"` of the files that hold quoted text (passages, texts, grades, words)."""
     records = manifest.get("files")
     if not isinstance(records, dict) or not records:
         return {MANIFEST: "it lists no files"}
@@ -167,9 +168,17 @@ def damaged_files(folder: Path, manifest: dict, full: bool | str) -> dict[str, s
             damaged[name] = "missing"
         elif path.stat().st_size != record.get("bytes"):
             damaged[name] = f"{path.stat().st_size} bytes, the manifest says {record.get('bytes')}"
-        elif (full is True or (full == "text" and is_text_file(name))) and _sha256(path) != record.get("sha256"):
+        elif _checked(name, full) and _sha256(path) != record.get("sha256"):
             damaged[name] = "its SHA-256 differs from the manifest's"
     return damaged
+
+
+def _checked(name: str, full: bool | str) -> bool:
+    if full == "all":
+        return True
+    if full is True:
+        return name not in PROBED
+    return full == "text" and is_text_file(name)
 
 
 def is_text_file(name: str) -> bool:
@@ -178,7 +187,8 @@ def is_text_file(name: str) -> bool:
 
 
 def indexed_bytes(manifest: dict) -> int:
-    return sum(int(r.get("bytes", 0)) for r in (manifest.get("files") or {}).values())
+    """The size of what a full check hashes (the query model is checked by its output instead)."""
+    return sum(int(r.get("bytes", 0)) for name, r in (manifest.get("files") or {}).items() if name not in PROBED)
 
 
 def _corrupt(folder: Path, problems: dict[str, str] | list[str]) -> IndexCorruptError:
@@ -189,7 +199,9 @@ def _corrupt(folder: Path, problems: dict[str, str] | list[str]) -> IndexCorrupt
 # ---- writing ---------------------------------------------------------------------------------------
 
 TEXTS = "texts"
-_INDEX_NAMES = {MANIFEST, PASSAGES, VECTORS, SENTENCES, WORDS, WORD_VECTORS, GRADES, BM25_FOLDER, TEXTS}
+QUERY_MODEL = ("model.onnx", "tokenizer.json")  # see indexer/onnx_model.py
+PROBED = {"model.onnx"}  # checked by its output on a probe sentence when loaded, not by hashing 90 MB
+_INDEX_NAMES = {MANIFEST, PASSAGES, VECTORS, SENTENCES, WORDS, WORD_VECTORS, GRADES, BM25_FOLDER, TEXTS, *QUERY_MODEL}
 
 
 def _is_index_folder(directory: Path) -> bool:
@@ -207,6 +219,7 @@ def write_index(
     word_vectors: np.ndarray,
     grades: list[dict] | None = None,
     texts: dict[str, tuple[str, np.ndarray | None]] | None = None,
+    extra: dict[str, Path] | None = None,
 ) -> None:
     """Write a complete index beside `directory`, then swap it in, so readers never see half an index.
     Call it under `build_lock(directory)`."""
@@ -240,6 +253,8 @@ def write_index(
             path.write_text(text, encoding="utf-8", newline="")
             if runs is not None:
                 np.save(path.with_suffix(".runs.npy"), np.ascontiguousarray(runs, dtype=np.int64), allow_pickle=False)
+        for name, source in (extra or {}).items():  # the query model, copied from its export or the old index
+            shutil.copyfile(source, tmp / name)
         manifest = {**manifest, "files": file_records(tmp)}
         # The manifest goes last: a folder without one is never taken for an index.
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -433,7 +448,7 @@ def verify_index(directory: Path | None = None) -> dict:
     directory = Path(directory) if directory else default_index_dir()
     manifest = read_manifest(directory)
     folder = Path(manifest.pop("_directory"))
-    damaged = damaged_files(folder, manifest, full=True)
+    damaged = damaged_files(folder, manifest, full="all")
     problems = [f"{k}: {v}" for k, v in damaged.items()]
     if not damaged:
         try:

@@ -123,7 +123,8 @@ def test_failed_rebuild_leaves_old_index_loadable(tmp_path, four, fake_embedder)
     data = read_index(tmp_path / "index")
     assert data.manifest["built_at"] == before and len(data.passages) == 4
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".index") and p.is_dir()]
-    assert leftovers == []  # only the build lock file (.index.lock) stays beside the index
+    # Only the build lock file and the vectors already embedded (the next build resumes from them) stay.
+    assert leftovers in ([], [".index.cache"])
 
 
 def test_failure_while_writing_leaves_old_index(tmp_path, four, fake_embedder, monkeypatch):
@@ -230,3 +231,29 @@ def test_rebuild_keeps_the_model_the_index_was_built_with(tmp_path, four, fake_e
     m["model"].update(name="gone", path=str(tmp_path))
     path.write_text(json.dumps(m))
     assert _model_of(tmp_path / "index") == str(tmp_path)
+
+
+def test_a_killed_build_resumes_without_embedding_twice(tmp_path, four, fake_embedder):
+    for i in range(3):
+        (four / f"r{i}.md").write_text(f"# Report {i}\n\nA paragraph about patrol number {i} in the harbour, long "
+                                       "enough to be a passage.\n", encoding="utf-8")
+
+    class Dies(FakeEmbedder):
+        def encode(self, texts):
+            if self.calls >= 1:
+                raise RuntimeError("killed")
+            return super().encode(texts)
+
+    import indexer.embedding as embedding
+
+    small = 1  # one document per call to the model, so the first one is cached before the "kill"
+    original, embedding.CHUNK = embedding.CHUNK, small
+    try:
+        with pytest.raises(RuntimeError, match="killed"):
+            build_index(four, tmp_path / "index", embedder=Dies())
+        counting = FakeEmbedder()
+        summary = build_index(four, tmp_path / "index", embedder=counting)
+    finally:
+        embedding.CHUNK = original
+    assert summary.documents == 4 and summary.embedded == summary.passages - 1  # r0 came from the cache
+    assert not (tmp_path / ".index.cache").exists()  # removed once the index is complete

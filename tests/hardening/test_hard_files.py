@@ -95,8 +95,9 @@ def test_cli_names_each_skipped_file_and_still_indexes(seeds, tmp_path, capsys, 
     (seeds / "dangling.txt").symlink_to("nowhere.txt")
     (seeds / "nul.txt").write_bytes(b"\x00\x00")
     import indexer.build as build_module
+    from indexer.embedding import ModelHandle
 
-    monkeypatch.setattr(build_module, "load_embedder", lambda model=None: FakeEmbedder())
+    monkeypatch.setattr(build_module, "ModelHandle", lambda model, embedder: ModelHandle(None, FakeEmbedder()))
     assert main(["index", "--seeds", str(seeds), "--index-dir", str(tmp_path / "index")]) == 0
     captured = capsys.readouterr()
     assert "peelqa: skipped dangling.txt: a broken symbolic link" in captured.err
