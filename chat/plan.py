@@ -8,6 +8,7 @@ not a scope.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -83,7 +84,10 @@ class Catalogue:
                 return Plan(Filter(), (), reason=self._none_for(named, what))
             else:
                 reports = in_years
-        flt = Filter(forces=tuple(named), pillars=pillars, years=years.years, since=years.since, until=years.until)
+        kinds = [f for f, m in self.reports
+                 if any(kind in re.sub(r"[\s-]+", " ", m.title.lower()) for kind in scope.documents)]
+        flt = Filter(forces=tuple(named), pillars=pillars, years=years.years, since=years.since, until=years.until,
+                     documents=tuple(kinds))
         note = None
         if flt:
             note = "From " + ", ".join(p for p in (_join(named), _years(flt), " or ".join(pillars)) if p)

@@ -36,6 +36,8 @@ _COMPARE = re.compile(
     r"|\bhow\s+(?:has|have|did)\b.*\b(?:changed?|improved?|developed?|progressed?|moved|got\s+(?:better|worse))\b"
     r"|\bchanged?\s+(?:since|from|between)\b|\bover\s+the\s+years\b|\bover\s+time\b|\byear\s+(?:on|by)\s+year\b",
     re.IGNORECASE)
+# "What did the press release say": a kind of document, matched against the indexed documents' titles.
+DOCUMENT_KINDS = re.compile(r"\b(press[\s-]+releases?|national\s+overview|state\s+of\s+policing)\b", re.IGNORECASE)
 # Words that say which report, not what about: left out when judging whether the reports cover a question.
 SCOPE_WORDS = {"police", "force", "forces", "constabulary", "constabularies", "service", "peel", "hmic", "hmicfrs",
                "inspection", "inspections", "inspectorate", "report", "reports", "effectiveness", "efficiency",
@@ -45,7 +47,8 @@ SCOPE_WORDS = {"police", "force", "forces", "constabulary", "constabularies", "s
                "grades", "grading", "rated", "rating", "overall", "good", "outstanding", "adequate", "inadequate",
                "get", "got", "gets", "getting", "give", "gave", "given", "receive", "received", "tell", "show",
                "have", "has", "had", "having", "been", "being", "doing", "done", "make", "made", "happen",
-               "happened", "like", "know", "known"}
+               "happened", "like", "know", "known", "press", "release", "releases", "national", "overview",
+               "inspector", "inspectors"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Scope:
     until: int | None = None
     pillars: tuple[str, ...] = ()
     comparative: bool = False
+    documents: tuple[str, ...] = ()  # kinds of document named: "press release", "national overview"
     spans: tuple[tuple[int, int], ...] = field(default=())  # where forces and years are named in the question
     force_spans: tuple[tuple[int, int], ...] = field(default=())  # where forces are named
 
@@ -145,5 +149,8 @@ def read_scope(question: str, forces: ForceRegistry) -> Scope:
                 spans.append(m.span())
     pillars = tuple(dict.fromkeys(_PILLARS[next(g for g in m.groups() if g).lower()] for m in _PILLAR.finditer(text)))
     comparative = bool(_COMPARE.search(text)) or len(names) > 1 or since is not None
+    documents = tuple(dict.fromkeys(re.sub(r"[\s-]+", " ", m.group(1).lower()).rstrip("s")
+                                    for m in DOCUMENT_KINDS.finditer(text)))
     return Scope(forces=names, years=tuple(dict.fromkeys(years)), since=since, until=until, pillars=pillars,
-                 comparative=comparative, spans=tuple(spans), force_spans=tuple((s, e) for _, s, e in mentions))
+                 comparative=comparative, documents=documents, spans=tuple(spans),
+                 force_spans=tuple((s, e) for _, s, e in mentions))

@@ -41,7 +41,7 @@ from .store import (
 )
 
 # Bump when parsing or splitting changes, so a rebuild re-parses files whose bytes did not change.
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 
 Progress = Callable[[int, int, str], None]
 

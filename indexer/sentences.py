@@ -1,27 +1,18 @@
-"""Sentence spans (pysbd, rule-based, needs no downloaded data) and splitting of over-long passages."""
+"""Sentence spans (indexer/fastsplit.py: rules, no downloaded data; pysbd was 150 times slower) and splitting
+of over-long passages."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
-from functools import lru_cache
 
+from . import fastsplit
 from .limits import LIMITS
 from .passage import Passage
 
-# pysbd's cost grows faster than the text; text longer than this many passages' worth is first cut at
-# spaces into blocks (only pathological input: a report paragraph is rarely over 2,000 characters).
+# Text longer than this many passages' worth is first cut at spaces into blocks (only pathological input: a
+# report paragraph is rarely over 2,000 characters).
 _BLOCK_FACTOR = 4
-_DENSE_ENDS = 12  # more than one sentence end every 12 characters (over 400 or more) is not prose
-_DENSE_MIN = 400
-
-
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False)
 
 
 def _trimmed(text: str, s: int, e: int) -> tuple[int, int]:
@@ -47,23 +38,6 @@ def word_chunks(text: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
     return [span for span in out if span[0] < span[1]]
 
 
-def _pysbd_spans(text: str, offset: int, end: int) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    cursor = offset
-    piece_text = text[offset:end]
-    for piece in _segmenter().segment(piece_text) if piece_text.strip() else []:
-        piece = piece.strip()
-        if not piece:
-            continue
-        # pysbd returns strings; locate each in order so offsets stay exact even for repeated sentences.
-        at = text.find(piece, cursor, end)
-        if at < 0:
-            return [_trimmed(text, offset, end)] if piece_text.strip() else []
-        spans.append((at, at + len(piece)))
-        cursor = at + len(piece)
-    return spans
-
-
 def sentence_spans(text: str, max_chars: int = LIMITS.passage_chars) -> list[tuple[int, int]]:
     """`(start, end)` of each sentence in `text`, trimmed of surrounding whitespace.
 
@@ -76,23 +50,10 @@ def sentence_spans(text: str, max_chars: int = LIMITS.passage_chars) -> list[tup
         blocks = [(0, len(text))]
     spans = []
     for s, e in blocks:
-        # pysbd takes seconds on text that is almost all sentence ends ("a. a. a. ..."); split it plainly.
-        ends = text.count(".", s, e) + text.count("?", s, e) + text.count("!", s, e)
-        dense = e - s > _DENSE_MIN and ends > (e - s) / _DENSE_ENDS
-        for a, b in (_plain_spans(text, s, e) if dense else _pysbd_spans(text, s, e)):
+        for a, b in fastsplit.spans(text[s:e]):
+            a, b = a + s, b + s
             spans.extend(word_chunks(text, a, b, max_chars) if b - a > max_chars else [(a, b)])
     return spans
-
-
-def _plain_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    out, cursor = [], start
-    for m in re.finditer(r"[.!?]+(?=\s|$)", text[start:end]):
-        span = _trimmed(text, cursor, start + m.end())
-        if span[0] < span[1]:
-            out.append(span)
-        cursor = start + m.end()
-    tail = _trimmed(text, cursor, end)
-    return out + ([tail] if tail[0] < tail[1] else [])
 
 
 def cap_sentences(spans: tuple[tuple[int, int], ...], limit: int) -> tuple[tuple[int, int], ...]:

@@ -96,6 +96,8 @@ def test_question_scope():
     assert read_scope("How efficient is Kent?", REGISTRY).pillars == ("Efficiency",)
     assert read_scope("the force has effective arrangements", REGISTRY).pillars == ()
     assert read_scope("Which forces are outstanding?", REGISTRY).comparative
+    assert read_scope("What did the press release say about Kent?", REGISTRY).documents == ("press release",)
+    assert read_scope("national overview on knife crime", REGISTRY).documents == ("national overview",)
 
 
 def test_plan_refuses_what_is_not_indexed_and_treats_a_mentioned_year_as_a_topic():

@@ -44,3 +44,15 @@ def test_long_passage_splits_at_sentences_and_keeps_citation():
         assert source[x.start:x.end] == x.text
         for s, e in x.sentences:
             assert x.text[s:e].endswith(".")
+
+
+def test_rule_splitter_abbreviations_initials_quotes_and_lines():
+    from indexer.fastsplit import spans
+
+    text = ('HM Inspector J. Smith said: “It works. It will last.” Mr. Brown agreed, e.g. on No. 5 Street. '
+            'Done! Next?\n\nNew block.\n- a bullet\n| a | row |')
+    assert [text[s:e] for s, e in spans(text)] == [
+        "HM Inspector J. Smith said: “It works.", "It will last.”", "Mr. Brown agreed, e.g. on No. 5 Street.",
+        "Done!", "Next?", "New block.", "- a bullet", "| a | row |"]
+    wrapped = "A sentence wrapped\nover two lines. Then another."
+    assert [wrapped[s:e] for s, e in spans(wrapped)] == ["A sentence wrapped\nover two lines.", "Then another."]
