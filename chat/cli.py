@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="re-embed every file, changed or not")
     p.add_argument("--repair", action="store_true",
                    help="check every index file against its checksum and rebuild what is damaged (a plain "
-                        "index run does this too; --repair also says what it found)")
+                        "index run does this for indexes up to 64 MiB, and checks sizes and quoted text above; "
+                        "--repair always checks everything and says what it found)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
     p = sub.add_parser("check", help="verify every index file against the checksums in its manifest")
@@ -148,11 +149,12 @@ def cmd_index(args) -> int:
     from indexer.build import build_index
 
     bar, update = _progress_bar()
+    verify = True if args.repair else None
     if bar:
         with bar:
-            summary = build_index(args.seeds, args.index_dir, args.model, args.full, update)
+            summary = build_index(args.seeds, args.index_dir, args.model, args.full, update, verify=verify)
     else:
-        summary = build_index(args.seeds, args.index_dir, args.model, args.full, update)
+        summary = build_index(args.seeds, args.index_dir, args.model, args.full, update, verify=verify)
     for file, reason in summary.skipped.items():
         print(f"peelqa: skipped {file}: {reason}", file=sys.stderr)
     for note in summary.notes:
@@ -308,11 +310,11 @@ def cmd_grades(args) -> int:
 def cmd_find(args) -> int:
     import csv
 
-    from .find import find_mentions
+    from .find import find_in_index
 
     if not args.phrase.strip():
         raise BadInputError("the phrase is empty", fix='peelqa find "missing children"')
-    found = find_mentions(_index_data(args.index_dir).passages, args.phrase, args.stem)
+    found = find_in_index(_index_data(args.index_dir), args.phrase, args.stem)
     if args.json:
         print(json.dumps(found.to_dict(), ensure_ascii=False))
     elif args.csv:
@@ -334,14 +336,14 @@ def cmd_find(args) -> int:
     return 0
 
 
-def find_passage(passages, citation: str):
+def find_passage(data, citation: str):
     """The passage a citation names: "FILE:START-END" (the quote's offsets), a passage id, or its citation."""
     citation = " ".join(citation.split())
     if m := re.fullmatch(r"(.+):(\d+)-(\d+)", citation):
         doc, start, end = m.group(1), int(m.group(2)), int(m.group(3))
-        found = [p for p in passages if p.document == doc and p.start <= start < end <= p.end]
+        found = [p for p in data.passages.rows(data.columns.rows_of(doc)) if p.start <= start < end <= p.end]
     else:
-        found = [p for p in passages if p.id == citation] or [p for p in passages if p.citation == citation]
+        found = [p for p in data.passages if p.id == citation or p.citation == citation]
     if not found:
         raise NotFoundError(f"no indexed passage matches {citation!r}",
                             fix='copy a citation from "peelqa ask", or use FILE:START-END')
@@ -352,7 +354,7 @@ def cmd_show(args) -> int:
     from indexer.formats import page_view
 
     data = _index_data(args.index_dir)
-    passage, span = find_passage(data.passages, args.citation)
+    passage, span = find_passage(data, args.citation)
     start, end = span or (passage.start, passage.end)
     seeds = Path(data.manifest.get("seeds_dir") or "seeds")
     view = page_view(data, seeds, passage.document, start, end, None if args.page is None else args.page - 1)

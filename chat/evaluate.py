@@ -165,7 +165,7 @@ def best_threshold(points: list[tuple[float, bool]]) -> float:
 def threshold_for(model_name: str, scoring) -> float | None:
     """The refusal threshold calibrated for a model with exactly these retrieval settings, if any."""
     entry = registry().get("models", {}).get(model_name, {}).get("retrieval", {}).get(scoring.mode)
-    if entry and entry.get("scoring") == scoring.to_dict() and entry.get("threshold") is not None:
+    if entry and scoring.calibrates_as(entry.get("scoring")) and entry.get("threshold") is not None:
         return float(entry["threshold"])
     return None
 

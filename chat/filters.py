@@ -7,7 +7,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from indexer.passage import Passage
+from indexer.columns import ColumnData
+from indexer.passage import SEPARATOR
 
 
 @dataclass(frozen=True)
@@ -47,71 +48,46 @@ class Filter:
 
 
 class Columns:
-    """Per-passage values a Filter is checked against, as arrays."""
+    """Turns a Filter into a mask over the index's per-passage columns (indexer/columns.py)."""
 
-    def __init__(self, passages: list[Passage]):
-        self.passages = passages
-        self.n = len(passages)
+    def __init__(self, data: ColumnData):
+        self.data = data
+        self.n = len(data)
+        self._codes = {name: {v: i for i, v in enumerate(data.tables[name])} for name in data.tables}
 
-        def codes(values: list) -> tuple[np.ndarray, dict]:
-            table = {v: i for i, v in enumerate(dict.fromkeys(values))}
-            return np.array([table[v] for v in values], dtype=np.int32), table
-
-        self.document, self._documents = codes([p.document for p in passages])
-        self.title, self._titles = codes([p.title for p in passages])
-        self.force, self._forces = codes([p.force for p in passages])
-        self.pillar, self._pillars = codes([p.pillar for p in passages])
-        self.kind, self._kinds = codes([p.kind for p in passages])
-        # A national document's passage naming several forces is about each of them too.
-        self._mentioned: dict[str, list[int]] = {}
-        for i, p in enumerate(passages):
-            for name in p.mentions:
-                self._mentioned.setdefault(name, []).append(i)
-        first = [p.year if p.year is not None else -1 for p in passages]
-        last = [_last_year(p) for p in passages]
-        self.first_year = np.array(first, dtype=np.int32)
-        self.last_year = np.array(last, dtype=np.int32)
-
-    def _isin(self, column: np.ndarray, table: dict, wanted) -> np.ndarray:
+    def _isin(self, name: str, wanted) -> np.ndarray:
+        table = self._codes[name]
         ids = [table[w] for w in wanted if w in table]
-        return np.isin(column, ids) if ids else np.zeros(self.n, dtype=bool)
+        return np.isin(self.data.arrays[name], ids) if ids else np.zeros(self.n, dtype=bool)
 
     def mask(self, f: Filter | None) -> np.ndarray:
         """True for the passages the filter lets through."""
         out = np.ones(self.n, dtype=bool)
         if not f:
             return out
-        for column, table, wanted in ((self.document, self._documents, f.documents),
-                                      (self.title, self._titles, f.titles),
-                                      (self.kind, self._kinds, f.kinds)):
+        for name, wanted in (("document", f.documents), ("title", f.titles), ("kind", f.kinds)):
             if wanted:
-                out &= self._isin(column, table, wanted)
+                out &= self._isin(name, wanted)
         if f.forces:
-            about = self._isin(self.force, self._forces, f.forces)
-            about[[i for name in f.forces for i in self._mentioned.get(name, ())]] = True
+            about = self._isin("force", f.forces)
+            for name in f.forces:  # a national document's passage naming several forces is about each of them
+                about[self.data.mentions.get(name, np.zeros(0, np.int64))] = True
             out &= about
         if f.pillars:  # a passage of no pillar (an integrated inspection) belongs to every pillar
-            out &= self._isin(self.pillar, self._pillars, (*f.pillars, None))
-        known = self.first_year >= 0
+            out &= self._isin("pillar", (*f.pillars, None))
+        first, last = self.data.arrays["first_year"], self.data.arrays["last_year"]
+        known = first >= 0
         if f.years:
             hit = np.zeros(self.n, dtype=bool)
             for y in f.years:
-                hit |= (self.first_year <= y) & (y <= self.last_year)
+                hit |= (first <= y) & (y <= last)
             out &= hit & known
         if f.since is not None:
-            out &= known & (self.last_year >= f.since)
+            out &= known & (last >= f.since)
         if f.until is not None:
-            out &= known & (self.first_year <= f.until)
+            out &= known & (first <= f.until)
         if f.sections:
             wanted = set(f.sections)
-            out &= np.array([bool(wanted.intersection(p.section)) for p in self.passages], dtype=bool)
+            paths = [path for path in self.data.tables["section"] if wanted.intersection(path.split(SEPARATOR))]
+            out &= self._isin("section", paths)
         return out
-
-
-def _last_year(p: Passage) -> int:
-    if p.year is None:
-        return -1
-    if p.period and "/" in p.period:
-        end = int(p.period.split("/")[1])
-        return end if end > 100 else p.year // 100 * 100 + end
-    return p.year

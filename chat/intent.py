@@ -11,34 +11,18 @@ import difflib
 import re
 
 from indexer.lexical import WORD
-from indexer.passage import Passage
 from indexer.text import fold
 
-_GRADE_SENTENCE = re.compile(
-    r"\b(?:is|are|was|were)\s+(?:generally\s+)?(?:good|outstanding|inadequate|effective)\s+(?:at|in)\b"
-    r"|\brequires?\s+improvement\b",
-    re.IGNORECASE,
-)
 _GRADE_QUESTION = re.compile(
     r"\b(?:grade[ds]?|grading|rated|rating|judged?|judgement|verdict|overall|how\s+(?:good|bad)|any\s+good"
     r"|(?:is|are)\s+(?:\w+\s+){0,3}(?:good|effective|outstanding|inadequate))\b",
     re.IGNORECASE,
 )
-_IMPROVE_SECTION = re.compile(r"areas? for improvement|recommendations?|causes? of concern", re.IGNORECASE)
 _IMPROVE_QUESTION = re.compile(
     r"\b(?:improv\w*|should|must|need(?:s|ed)?\s+to|recommend\w*|fix|better|weak\w*|failing|wrong|"
     r"action\s+plan|to\s*do|change)\b",
     re.IGNORECASE,
 )
-
-
-def is_grade_passage(p: Passage) -> bool:
-    first = p.text[slice(*p.sentences[0])] if p.sentences else p.text
-    return bool(_GRADE_SENTENCE.search(first))
-
-
-def is_improvement_passage(p: Passage) -> bool:
-    return any(_IMPROVE_SECTION.search(s) for s in p.section)
 
 
 # "Does the force work with partners...", "will HMIC come back": about what is or will be done, which a

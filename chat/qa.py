@@ -70,7 +70,6 @@ class QA:
         self.searcher = searcher
         self.threshold = threshold if threshold is not None else calibrated_threshold(searcher)
         self.catalogue = Catalogue(searcher.manifest)
-        self._rows = {p.id: i for i, p in enumerate(searcher.passages)}
 
     @classmethod
     def open(
@@ -131,8 +130,8 @@ class QA:
         signals = searcher.signals(search_text, scoring, about=about, scoped=bool(plan.filter))
         mask = searcher.columns.mask(where) & searcher.columns.mask(plan.filter)
         r = searcher.rank(signals, mask, top_k, recency=not scope.years)
-        threshold = self.threshold if scoring is None or scoring == searcher.scoring else threshold_for(
-            searcher.embedder.name, scoring)
+        threshold = self.threshold if scoring is None or scoring.calibrates_as(searcher.scoring.to_dict()) else (
+            threshold_for(searcher.embedder.name, scoring))
         grades = grade_rows(searcher.data.grades, query, plan.filter) if scope.forces else []
         hits = [(h.passage, h.score, h.sentence_scores) for h in r.hits]
         if grades:
@@ -155,7 +154,7 @@ class QA:
 
     def _latest_grade_first(self, grades: list[dict], hits: list, signals, top_k: int) -> list:
         """A grade question opens with the passage stating the grade (the most recent, if no year is named)."""
-        row = self._rows.get(_quoted_passage(grades[0]))
+        row = self.searcher.row_of(_quoted_passage(grades[0]), grades[0]["document"])
         if row is None:
             return hits
         first = self.searcher.hit(signals, row, hits[0][1] if hits else 1.0)
@@ -186,7 +185,7 @@ class QA:
                 continue  # "which forces were outstanding at X": only those the grades say were
             r = searcher.rank(signals, user & searcher.columns.mask(Filter(documents=(file,))), 1, recency=False)
             hit = (r.hits[0].passage, r.hits[0].score, r.hits[0].sentence_scores) if r.hits else None
-            if grade and (row := self._rows.get(_quoted_passage(grade))) is not None:
+            if grade and (row := searcher.row_of(_quoted_passage(grade), grade["document"])) is not None:
                 h = searcher.hit(signals, row, hit[1] if hit else 1.0)
                 hit = (h.passage, h.score, h.sentence_scores)
             covered = hit is not None and (grade is not None or threshold is None or r.evidence >= threshold)
@@ -213,6 +212,6 @@ def _grade_summary(g: dict) -> dict:
 def calibrated_threshold(searcher: Searcher) -> float | None:
     """The threshold stored with the index for the settings it searches with; else the registry's for them."""
     stored = searcher.manifest.get("retrieval") or {}
-    if stored.get("threshold") is not None and stored.get("scoring") == searcher.scoring.to_dict():
+    if stored.get("threshold") is not None and searcher.scoring.calibrates_as(stored.get("scoring")):
         return float(stored["threshold"])
     return threshold_for(searcher.embedder.name, searcher.scoring)

@@ -1,13 +1,16 @@
 """Load an index with the model it was built with, and rank passages for a question.
 
-Signals are computed once per question over the index (`Signals`), then fused and ranked within a mask (the
-passages a filter or the question's scope allows). Three scorers: `dense` (the passage's cosine blended with
-its best sentence's), `bm25` (bm25s over section + text), and `hybrid` (dense plus BM25 scaled to the best
-lexical match within the mask).
+Two stages. Candidates: the passages nearest the question's vector, the best BM25 matches, and (when the
+question asks for a grade or for what to improve) the nearest passages of that kind, each source searched
+within the mask (the passages a filter or the question's scope allows), so a per-report comparison gets
+candidates from every report. Rescoring: every signal computed on the candidates only, then one fusion.
+Three scorers: `dense` (the passage's cosine blended with its best sentence's), `bm25` (section + text), and
+`hybrid` (dense plus BM25 scaled to the best lexical match within the mask).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -30,8 +33,6 @@ from .intent import (
     asks_for_quantity,
     correct_spelling,
     has_quantity,
-    is_grade_passage,
-    is_improvement_passage,
 )
 from .scope import SCOPE_WORDS
 
@@ -67,9 +68,22 @@ class Scoring:
     # Within a scope every passage is about the named force and year, so their names only pull towards
     # passages that happen to repeat them (press releases, introductions): they are left out of the search.
     names_out: bool = True
+    # Candidates taken from each source (dense, BM25, and the passages of the kind asked for) before every
+    # signal is computed on them; 0 scores every allowed passage. Masks allowing up to 4x this many are
+    # scored whole. Measured (benchmarks/scale.py, tests/test_two_stage.py): at 100 the final top 5 equals
+    # the exhaustive top 5 for every question of the quality sets and of a 100,000-passage corpus.
+    candidates: int = 100
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def calibrates_as(self, settings: dict | None) -> bool:
+        """Whether a threshold calibrated with `settings` holds for these: they differ at most in how many
+        candidates are rescored, which changes the speed, not the answers (tests/test_quality.py)."""
+        if not isinstance(settings, dict):
+            return False
+        mine = {k: v for k, v in self.to_dict().items() if k != "candidates"}
+        return mine == {k: v for k, v in settings.items() if k != "candidates"}
 
     @classmethod
     def from_dict(cls, d: dict) -> Scoring:
@@ -99,19 +113,22 @@ class Retrieval:
 
 @dataclass
 class Signals:
-    """Everything about one question that does not depend on which passages are allowed."""
+    """What is known about one question before any mask is applied; dense signals are computed for the rows
+    a ranking asks about, once (a comparison ranks the same question within every report)."""
 
     question: str  # after spelling repair
-    dense: np.ndarray
-    sentence_cos: np.ndarray
-    lexical: np.ndarray
-    structure: np.ndarray
+    query: np.ndarray  # its vector
+    lexical: np.ndarray  # BM25 score of every passage (from postings: the work is in the passages it matches)
     words: list[str]  # the question's content words that say what it is about
     unknown: list[str]  # those the reports lack entirely
     unknown_vectors: np.ndarray
     scoring: Scoring
     scoped: bool = False  # the question names forces, years or a pillar
+    grade: float = 0.0  # structure bonus for grade passages
+    improve: float = 0.0  # bonus (or, negative, penalty) for "Areas for improvement" passages
     vectors: dict = field(default_factory=dict)  # word -> vector, and its nearest report words: computed once
+    dense: dict = field(default_factory=dict)  # row -> dense score
+    sentences: dict = field(default_factory=dict)  # row -> cosine of each of its sentences
 
 
 def _reciprocal_rank(scores: np.ndarray, k: int = 60) -> np.ndarray:
@@ -148,21 +165,12 @@ class Searcher:
         self.embedder = embedder
         stored = (data.manifest.get("retrieval") or {}).get("scoring")
         self.scoring = scoring or (Scoring.from_dict(stored) if stored else Scoring())
-        self.columns = Columns(data.passages)
+        self.columns = Columns(data.columns)
         self.forces = ForceRegistry.canonical().with_forces(
             ForceRegistry.from_json(data.manifest.get("forces", [])).forces)
-        # A PEEL report states its grade in the paragraph that opens each question, so only an opening
-        # paragraph with a grade sentence counts ("generally good at ..." later on is a finding, not the grade).
-        seen: set[tuple[str, tuple[str, ...]]] = set()
-        opening = []
-        for passage in data.passages:
-            key = (passage.document, passage.section)
-            opening.append(key not in seen)
-            seen.add(key)
-        self._grade = np.array([first and is_grade_passage(p) for first, p in zip(opening, data.passages, strict=True)],
-                               dtype=np.float32)
-        self._improve = np.array([is_improvement_passage(p) for p in data.passages], dtype=np.float32)
-        self._recency = _recency(data.passages)
+        self._grade = data.columns.grade.astype(np.float32)
+        self._improve = data.columns.improve.astype(np.float32)
+        self._recency = _recency(data.columns)
 
     @classmethod
     def open(cls, index_dir: Path | None = None, embedder: Embedder | None = None,
@@ -176,7 +184,7 @@ class Searcher:
         return self.data.manifest
 
     @property
-    def passages(self) -> list[Passage]:
+    def passages(self) -> Sequence[Passage]:
         return self.data.passages
 
     def correct(self, question: str, scoring: Scoring | None = None) -> str:
@@ -187,7 +195,7 @@ class Searcher:
 
     def signals(self, question: str, scoring: Scoring | None = None, about: str | None = None,
                 scoped: bool = False) -> Signals:
-        """Embed and score `question` against every passage, once.
+        """Embed `question` and score it lexically against every passage, once.
 
         Args:
             question: the user's words (spelling already repaired, see `correct`).
@@ -204,23 +212,43 @@ class Searcher:
         # are embedded apart from the question: in one batch each would be padded to the question's length.
         q = self.embedder.encode([fold(question)]).astype(np.float32)[0]
         word_vectors = self.embedder.encode(unknown[:LIMITS.unknown_words]).astype(np.float32)
-        n = self.data.vectors.ntotal
-        passage_cos = np.zeros(n, dtype=np.float32)
-        if n:
-            sims, ids = self.data.vectors.search(q[None, :], n)
-            passage_cos[ids[0]] = sims[0]
-        sentence_cos = self.data.sentence_vectors @ q
-        best_sentence = (np.maximum.reduceat(sentence_cos, self.data.sentence_rows[:-1]) if n
-                         else np.zeros(0, np.float32))
-        w = scoring.sentence_weight
-        structure = np.zeros(n, dtype=np.float32)
+        grade = improve = 0.0
         if scoring.mode != "bm25":
-            improve = asks_for_improvement(question)
-            structure = (scoring.structure_weight * (asks_for_grade(question) * self._grade + improve * self._improve)
-                         - asks_for_facts(question) * scoring.recommendation_penalty * self._improve)
-        return Signals(question, (1 - w) * passage_cos + w * best_sentence, sentence_cos,
-                       self.data.lexical.scores(question), structure, words, unknown, word_vectors, scoring,
-                       scoped=scoped)
+            grade = scoring.structure_weight * asks_for_grade(question)
+            improve = (scoring.structure_weight * asks_for_improvement(question)
+                       - scoring.recommendation_penalty * asks_for_facts(question))
+        return Signals(question, q, self.data.lexical.scores(question), words, unknown, word_vectors, scoring,
+                       scoped=scoped, grade=grade, improve=improve)
+
+    def candidates(self, s: Signals, mask: np.ndarray) -> np.ndarray:
+        """The rows worth rescoring, ascending: every allowed row when there are few, else the best of each
+        source within the mask."""
+        n = s.scoring.candidates
+        allowed = int(mask.sum())
+        if not n or allowed <= 4 * n:
+            return np.flatnonzero(mask)
+        found = [self.data.vectors.top(s.query, n, mask)[0], _top(s.lexical, n, mask)]
+        for bonus, column in ((s.grade, self._grade), (s.improve, self._improve)):
+            if bonus > 0:  # the kind of passage asked for may sit just outside the nearest
+                found.append(self.data.vectors.top(s.query, n, mask & (column > 0))[0])
+        return np.unique(np.concatenate(found))
+
+    def dense(self, s: Signals, rows: np.ndarray) -> np.ndarray:
+        """The dense score of each row: its passage's cosine blended with its best sentence's."""
+        need = np.array([r for r in rows.tolist() if r not in s.dense], dtype=np.int64)
+        if len(need):
+            passage = self.data.vectors.scores(s.query, need)
+            starts, ends = self.data.sentence_rows[need], self.data.sentence_rows[need + 1]
+            lengths = ends - starts  # at least 1: a passage with no sentence span is embedded whole
+            offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            sentence_rows = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
+            cos = np.asarray(self.data.sentence_vectors[sentence_rows], dtype=np.float32) @ s.query
+            best = np.maximum.reduceat(cos, offsets)
+            w = s.scoring.sentence_weight
+            for k, row in enumerate(need.tolist()):
+                s.dense[row] = float((1 - w) * passage[k] + w * best[k])
+                s.sentences[row] = tuple(float(x) for x in cos[offsets[k]:offsets[k] + lengths[k]])
+        return np.array([s.dense[r] for r in rows.tolist()], dtype=np.float32)
 
     def rank(self, s: Signals, mask: np.ndarray, top_k: int, recency: bool = True) -> Retrieval:
         """The `top_k` best passages within `mask`, best first, with the evidence for refusing."""
@@ -228,38 +256,47 @@ class Searcher:
         coverage = self._coverage(s, mask)
         if not mask.any() or top_k <= 0:
             return Retrieval(s.question, [], 0.0, coverage)
-        best_lexical = float(s.lexical[mask].max())
-        lexical_norm = s.lexical / best_lexical if best_lexical > 0 else np.zeros_like(s.lexical)
+        rows = self.candidates(s, mask)
+        lexical = s.lexical[rows]
+        best_lexical = float(_top(s.lexical, 1, mask, values=True)[1].max(initial=0.0))
+        lexical_norm = lexical / best_lexical if best_lexical > 0 else np.zeros_like(lexical)
+        dense = self.dense(s, rows) if scoring.mode != "bm25" else np.zeros(len(rows), np.float32)
         if scoring.mode == "dense":
-            fused = s.dense.copy()
+            fused = dense.copy()
         elif scoring.mode == "bm25":
             fused = lexical_norm
         elif scoring.fusion == "rrf":
-            fused = _reciprocal_rank(s.dense) + _reciprocal_rank(s.lexical)
+            fused = _reciprocal_rank(dense) + _reciprocal_rank(lexical)
         else:
-            fused = s.dense + scoring.lexical_weight * lexical_norm
-        fused = fused + s.structure
+            fused = dense + scoring.lexical_weight * lexical_norm
+        fused = fused + s.grade * self._grade[rows] + s.improve * self._improve[rows]
         if recency and scoring.recency_weight:
-            fused = fused + scoring.recency_weight * self._recency
-        fused = np.where(mask, fused, -np.inf)
-        order = np.argsort(-fused, kind="stable")[: min(top_k, int(mask.sum()))]
-        hits = [self.hit(s, int(i), float(fused[i])) for i in order]
+            fused = fused + scoring.recency_weight * self._recency[rows]
+        order = np.argsort(-fused, kind="stable")[:top_k]
+        hits = [self.hit(s, int(rows[i]), float(fused[i])) for i in order]
         if scoring.mode == "bm25":
             evidence = coverage
         elif scoring.mode == "dense":
-            evidence = float(s.dense[mask].max())
+            evidence = float(dense.max())
         else:
             weight = scoring.coverage_weight + scoring.short_query_bonus * (len(s.words) <= 2)
-            evidence = float(s.dense[mask].max()) + weight * coverage
+            evidence = float(dense.max()) + weight * coverage
         if asks_for_quantity(s.question) and not any(has_quantity(h.passage.text) for h in hits):
             evidence -= scoring.quantity_penalty
         return Retrieval(s.question, hits, evidence, coverage)
 
     def hit(self, s: Signals, row: int, score: float) -> Hit:
         """The passage at `row` as a hit with `score`, its sentences scored against the question."""
-        bounds = self.data.sentence_rows
-        return Hit(self.data.passages[row], score,
-                   tuple(float(x) for x in s.sentence_cos[bounds[row]:bounds[row + 1]]), row)
+        if row not in s.sentences:
+            self.dense(s, np.array([row]))
+        return Hit(self.data.passages[row], score, s.sentences[row], row)
+
+    def row_of(self, passage_id: str, document: str) -> int | None:
+        """The row of a passage, found among its document's rows (grades name passages by id)."""
+        for row in self.data.columns.rows_of(document).tolist():
+            if self.data.passages[row].id == passage_id:
+                return row
+        return None
 
     def retrieve(self, question: str, top_k: int = 5, where: Filter | None = None,
                  scoring: Scoring | None = None) -> Retrieval:
@@ -328,16 +365,28 @@ class Searcher:
         return s.vectors[key]
 
 
-def _recency(passages: list[Passage]) -> np.ndarray:
+def _top(scores: np.ndarray, k: int, mask: np.ndarray, values: bool = False):
+    """Rows of the `k` highest positive scores within `mask` (and, with `values`, the scores)."""
+    rows = np.flatnonzero(scores > 0)
+    rows = rows[mask[rows]]
+    if len(rows) > k:
+        rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+    return (rows, scores[rows]) if values else rows
+
+
+def _recency(columns) -> np.ndarray:
     """0 for a force's earliest report year, 1 for its latest (0 where it has one year, or no force)."""
-    spans: dict[str, tuple[int, int]] = {}
-    for p in passages:
-        if p.force and p.year:
-            lo, hi = spans.get(p.force, (p.year, p.year))
-            spans[p.force] = (min(lo, p.year), max(hi, p.year))
-    out = np.zeros(len(passages), dtype=np.float32)
-    for i, p in enumerate(passages):
-        if p.force and p.year and p.force in spans:
-            lo, hi = spans[p.force]
-            out[i] = (p.year - lo) / (hi - lo) if hi > lo else 0.0
+    force, year = columns.force, columns.first_year
+    none = columns.tables["force"].index(None) if None in columns.tables["force"] else -1
+    out = np.zeros(len(force), dtype=np.float32)
+    known = (force != none) & (year > 0)
+    if not known.any():
+        return out
+    forces = int(force.max()) + 1
+    lo = np.full(forces, np.iinfo(np.int32).max)
+    hi = np.full(forces, -1)
+    np.minimum.at(lo, force[known], year[known])
+    np.maximum.at(hi, force[known], year[known])
+    span = (hi - lo)[force[known]]
+    out[known] = np.where(span > 0, (year[known] - lo[force[known]]) / np.maximum(span, 1), 0.0)
     return out

@@ -8,6 +8,8 @@ import re
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from indexer.build import BuildSummary, build_index, default_seeds_dir
 from indexer.errors import BadInputError, BusyError, IndexCorruptError, NotFoundError
 from indexer.formats import load, page_view
@@ -150,13 +152,13 @@ class ChatService:
                 for d in self._qa.searcher.manifest.get("documents", [])]
 
     def filter_choices(self) -> dict[str, list]:
-        passages = self._qa.searcher.passages
+        columns = self._qa.searcher.data.columns
         return {
-            "title": sorted({p.title for p in passages}),
-            "force": sorted({p.force for p in passages if p.force}),
-            "year": sorted({str(p.year) for p in passages if p.year}),
-            "pillar": sorted({p.pillar for p in passages if p.pillar}),
-            "section": sorted({s for p in passages for s in p.section}),
+            "title": sorted(t for t in columns.tables["title"] if t),
+            "force": sorted(f for f in columns.tables["force"] if f),
+            "year": sorted({str(y) for y in np.unique(columns.first_year).tolist() if y > 0}),
+            "pillar": sorted(p for p in columns.tables["pillar"] if p),
+            "section": columns.sections(),
         }
 
     def grades_table(self) -> tuple[list[str], list[list[dict | None]], list[str]]:
@@ -176,18 +178,19 @@ class ChatService:
         return areas, rows, labels
 
     def find(self, phrase: str, stemmed: bool = False):
-        from .find import find_mentions
+        from .find import find_in_index
 
         phrase = check_text(phrase or "", "phrase", LIMITS.question_chars)
         if not phrase:
             raise BadInputError("the phrase is empty")
-        return find_mentions(self._qa.searcher.passages, phrase, stemmed)
+        return find_in_index(self._qa.searcher.data, phrase, stemmed)
 
     def passage_at(self, document: str, start: int, end: int) -> Passage:
         """The indexed passage holding exactly this span (a passage, or a sentence of one: a grade's);
         citations never point anywhere else."""
-        for p in self._qa.searcher.passages:
-            if p.document == document and p.start <= start < end <= p.end:
+        data = self._qa.searcher.data
+        for p in data.passages.rows(data.columns.rows_of(document)):
+            if p.start <= start < end <= p.end:
                 return p
         raise NotFoundError(f"no passage of {document} at {start}-{end} in the index; ask again after a rebuild")
 

@@ -17,7 +17,8 @@ from .documents import read_all
 from .embedding import ModelHandle, clear_cache, embed_documents, word_vectors
 from .errors import IndexCorruptError, IndexNotFoundError, PeelqaError, SeedsError
 from .grades import extract_grades
-from .lexical import vocabulary
+from .lexical import LexicalIndex, words_of
+from .limits import LIMITS
 from .model import Embedder, calibration, recorded_model
 from .onnx_model import export
 from .passage import Passage
@@ -28,13 +29,14 @@ from .store import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST,
-    PASSAGES,
+    PASSAGE_FILES,
     WORD_VECTORS,
     WORDS,
     IndexData,
     build_lock,
     damaged_files,
     default_index_dir,
+    indexed_bytes,
     load_parts,
     read_manifest,
     write_index,
@@ -65,6 +67,7 @@ class BuildSummary:
     removed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)  # damaged index files that were rebuilt
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: read (and parse), embed, assemble, write
 
     def line(self) -> str:
         docs = f"{self.documents} document{'s' * (self.documents != 1)}"
@@ -102,9 +105,16 @@ class _Previous:
         if self.data is None or any(f in self.damaged for f in EMBEDDING_FILES):
             return {}
         rows: dict[str, list[int]] = {}
-        for i, p in enumerate(self.data.passages):
-            rows.setdefault(p.document, []).append(i)
+        if self.data.columns is not None:
+            for code, d in enumerate(self.data.columns.tables["document"]):
+                rows[d] = np.flatnonzero(self.data.columns.document == code).tolist()
+        else:  # the columns were damaged: read the records (they are checked as they are read)
+            for i, p in enumerate(self.data.passages):
+                rows.setdefault(p.document, []).append(i)
         return {d["file"]: (d, rows.get(d["file"], [])) for d in self.data.manifest.get("documents", [])}
+
+    def lexical(self) -> LexicalIndex | None:
+        return self.data.lexical if self.data is not None else None
 
     def word_vectors(self) -> dict[str, np.ndarray]:
         if self.data is None or {WORDS, WORD_VECTORS} & set(self.damaged):
@@ -112,8 +122,10 @@ class _Previous:
         return dict(zip(self.data.words, self.data.word_vectors, strict=True))
 
 
-def _previous(index_dir: Path, model_sha256: str, full: bool, notes: list[str]) -> _Previous:
-    """The previous index, every file checked against its checksum: a damaged part is rebuilt, never reused."""
+def _previous(index_dir: Path, model_sha256: str, full: bool, notes: list[str], verify: bool | None) -> _Previous:
+    """The previous index, checked: a damaged part is rebuilt, never reused. Every file's checksum when
+    `verify`, or when it is None and the index is small; else sizes, vector norms and quoted text (records are
+    checked as they are read), as when the index is loaded to answer."""
     try:
         manifest = read_manifest(index_dir)
     except IndexNotFoundError:
@@ -122,7 +134,9 @@ def _previous(index_dir: Path, model_sha256: str, full: bool, notes: list[str]) 
         notes.append(f"previous index unusable, rebuilding all: {exc}")
         return _Previous(damaged={MANIFEST: str(exc)})
     folder = Path(manifest.pop("_directory"))
-    damaged = damaged_files(folder, manifest, full="all")
+    if verify is None:
+        verify = indexed_bytes(manifest) <= LIMITS.full_check_bytes
+    damaged = damaged_files(folder, manifest, full="all" if verify else "text")
     if full:
         return _Previous(damaged=damaged)
     if manifest["model"].get("sha256") != model_sha256:
@@ -133,7 +147,7 @@ def _previous(index_dir: Path, model_sha256: str, full: bool, notes: list[str]) 
         return _Previous(damaged=damaged)
     if damaged:
         notes.append("damaged index files rebuilt: " + "; ".join(f"{k}: {v}" for k, v in damaged.items()))
-    if PASSAGES in damaged or MANIFEST in damaged:
+    if MANIFEST in damaged or set(PASSAGE_FILES) & set(damaged):
         return _Previous(damaged=damaged)
     try:
         # Checksums were just verified file by file; damaged files are left out and rebuilt.
@@ -151,6 +165,7 @@ def build_index(
     full: bool = False,
     progress: Progress | None = None,
     embedder: Embedder | None = None,
+    verify: bool | None = None,
 ) -> BuildSummary:
     """Index every report under `seeds_dir` into `index_dir`, re-embedding only files that changed.
 
@@ -164,6 +179,8 @@ def build_index(
         full: re-embed everything even if a file is unchanged.
         progress: called as `progress(done, total, message)` while reading and embedding.
         embedder: an already loaded model (tests pass a fake one); overrides `model`.
+        verify: check every file of the previous index against its checksum before reusing it (True), or only
+            when it is small (None; see `_previous`).
     """
     began = time.perf_counter()
     seeds_dir = Path(seeds_dir) if seeds_dir else default_seeds_dir()
@@ -181,8 +198,9 @@ def build_index(
             model = _model_of(index_dir)  # a rebuild keeps the model the index was built with
         handle = ModelHandle(model, embedder)
         notes: list[str] = []
-        prev = _previous(index_dir, handle.sha256, full, notes)
+        prev = _previous(index_dir, handle.sha256, full, notes, verify)
         reuse = prev.rows()
+        clock = _Clock()
         reads, registry = read_all(files, seeds_dir, reuse, prev.data, handle.tokens(), handle.max_tokens, skipped,
                                    progress)
         documents = [r.entry for r in reads]
@@ -196,11 +214,17 @@ def build_index(
                 "passages"], embedded=0, seconds=time.perf_counter() - began, skipped=skipped,
                 notes=[*notes, "the index is up to date"])
         cache = index_dir.parent / f".{index_dir.name}.cache"
+        clock.lap("read")
         embedded = embed_documents(reads, handle, cache, progress)
+        clock.lap("embed")
         all_passages, vectors, sentence_vectors = _assemble(reads, prev.data)
-        dimension = vectors.shape[1] if len(vectors) else int(prev.data.manifest["model"]["dimension"]) \
-            if prev.data is not None else handle.embedder.dimension
-        words = vocabulary(all_passages)
+        dimension = next((v.shape[1] for v in vectors if len(v)), None) or (
+            int(prev.data.manifest["model"]["dimension"]) if prev.data is not None else handle.embedder.dimension)
+        old = prev.lexical()  # None when damaged: then every passage is tokenised again
+        lexical = LexicalIndex.assemble(
+            [np.asarray(r.rows, dtype=np.int64) if r.rows is not None and old is not None else r.passages
+             for r in reads], old)
+        words = _words(reads, prev, lexical)
         vocabulary_vectors = word_vectors(words, prev.word_vectors(), handle, dimension)
         extra, query_model = _query_model(prev, handle, index_dir)
         manifest = {
@@ -223,15 +247,28 @@ def build_index(
         scopes = {d["file"]: d.get("scope", "force") for d in documents}
         grades = [g.to_dict() for r in reads for g in extract_grades(r.passages, scopes[r.entry["file"]], registry)]
         texts = {r.entry["text"]: (r.text, r.runs) for r in reads}
+        clock.lap("assemble")
         write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, vocabulary_vectors, grades,
-                    texts, extra)
+                    texts, extra, lexical)
+        clock.lap("write")
         clear_cache(cache)
         shutil.rmtree(index_dir.parent / f".{index_dir.name}.tmp-export", ignore_errors=True)
     return BuildSummary(
         index_dir=str(index_dir), documents=len(documents), passages=len(all_passages), embedded=embedded,
         seconds=time.perf_counter() - began, skipped=skipped, removed=removed, notes=notes,
-        repaired=sorted(prev.damaged),
+        repaired=sorted(prev.damaged), timings=clock.laps,
     )
+
+
+class _Clock:
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def _up_to_date(prev: _Previous, reads, documents: list[dict], forces: list[dict], handle, removed) -> bool:
@@ -264,22 +301,31 @@ def _reasons(skipped: dict[str, str]) -> str:
 
 
 def _assemble(reads, prev: IndexData | None):
-    """All passages in file order, with their passage and sentence vectors, fresh or reused."""
-    old_vectors = prev.passage_vectors() if prev is not None and prev.vectors is not None else None
+    """All passages in file order, with their passage and sentence vectors as blocks (fresh, or copied from
+    the previous index's memory-mapped files one report at a time)."""
     vectors, sentence_vectors, all_passages = [], [], []
     for r in reads:
         all_passages.extend(r.passages)
         if r.rows is None:
             vectors.append(r.vectors)
             sentence_vectors.append(r.sentence_vectors)
-        else:
-            vectors.append(old_vectors[r.rows])
+        elif len(r.rows):
+            rows = np.asarray(r.rows)
+            vectors.append(prev.vectors.vectors[rows])
             bounds = prev.sentence_rows
-            sentence_vectors.extend(prev.sentence_vectors[bounds[i]:bounds[i + 1]] for i in r.rows)
-    dim = next((v.shape[1] for v in vectors if len(v)), 0)
-    return (all_passages,
-            np.concatenate(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32),
-            np.concatenate(sentence_vectors).astype(np.float32) if sentence_vectors else np.zeros((0, dim), np.float32))
+            spans = [np.arange(bounds[i], bounds[i + 1]) for i in rows]
+            sentence_vectors.append(prev.sentence_vectors[np.concatenate(spans)])
+    return all_passages, vectors, sentence_vectors
+
+
+def _words(reads, prev: _Previous, lexical: LexicalIndex) -> list[str]:
+    """The reports' distinct content words: the previous index's (less those no passage holds any more) and
+    the new reports' (a rebuild reads only what changed)."""
+    kept = set(prev.data.words) if prev.data is not None and not {WORDS, WORD_VECTORS} & set(prev.damaged) else None
+    if kept is None:
+        return sorted(words_of([p for r in reads for p in r.passages]))
+    fresh = words_of([p for r in reads if r.rows is None for p in r.passages])
+    return sorted({w for w in kept if lexical.knows(w)} | fresh)
 
 
 def registry_rows(passages: list[Passage], registry) -> list[dict]:

@@ -68,14 +68,18 @@ def read_all(files, seeds_dir: Path, reuse: dict, previous, count_tokens, max_to
             if old and old[0]["sha256"] == digest and previous is not None:
                 entry, rows = old
                 try:
-                    text, runs = previous.text_of(entry)
-                except IndexCorruptError:  # its stored text is damaged: the same bytes give the same text again
-                    loaded = load(source_file.path, data)
-                    text, runs = loaded.text, loaded.runs
-                explicit = explicit_fields(entry.get("front_matter", {}), sidecars.get(rel, {}))
-                out.append(Read({**entry, "explicit": explicit}, [previous.passages[i] for i in rows], text, runs,
-                                rows))
-                continue
+                    passages = previous.passages.rows(rows) if rows else []
+                except IndexCorruptError:  # a record was changed: read and embed the report again
+                    passages = None
+                if passages is not None:
+                    try:
+                        text, runs = previous.text_of(entry)
+                    except IndexCorruptError:  # its stored text is damaged: the same bytes give the same text
+                        loaded = load(source_file.path, data)
+                        text, runs = loaded.text, loaded.runs
+                    explicit = explicit_fields(entry.get("front_matter", {}), sidecars.get(rel, {}))
+                    out.append(Read({**entry, "explicit": explicit}, passages, text, runs, rows))
+                    continue
             loaded = load(source_file.path, data)
         except SourceError as exc:
             skipped[rel] = str(exc)

@@ -7,6 +7,8 @@ the HTTP API map them once, by class (`exit_code`, `http_status`); anything else
 
 from __future__ import annotations
 
+REPAIR = "peelqa index --repair"  # the fix for a damaged index
+
 
 class PeelqaError(Exception):
     """Base class: `str(err)` is the one-line message, `err.fix` the command or step that fixes it."""

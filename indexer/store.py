@@ -1,14 +1,18 @@
 """The index on disk: a folder of plain files, written atomically, validated on load.
 
-    manifest.json     format version, model and checksum, dimension, sources with SHA-256, build time,
-                      and the size and SHA-256 of every other file here (integrity)
-    passages.jsonl    one Passage per line, in vector order
-    passages.faiss    IndexFlatIP over L2-normalised passage vectors (inner product = cosine)
-    sentences.npy     one normalised vector per sentence, in passage order (for highlights)
-    bm25/             bm25s's lexical index over the same passages (numpy arrays + JSON)
-    words.json        the reports' distinct content words, and words.npy their vectors (for coverage)
-    grades.jsonl      every PEEL grade the reports state, with its sentence's offsets
-    texts/            each document's text as indexed (what passages quote), and a PDF's page map
+    manifest.json         format version, model and checksum, dimension, sources with SHA-256, build time,
+                          the vector backend, and the size and SHA-256 of every other file here (integrity)
+    passages.jsonl        one Passage per line, in vector order, read by row (indexer/passages.py)
+    passages.offsets.npy  where each line starts; passages.crc.npy, each line's CRC-32 (checked on read)
+    vectors.npy           L2-normalised passage vectors (inner product = cosine), memory-mapped;
+                          ann.faiss, an HNSW graph over them for large indexes (indexer/vectors.py)
+    sentences.npy         one normalised vector per sentence, in passage order, memory-mapped; rows
+                          sentence_rows[i]:sentence_rows[i + 1] (sentence_rows.npy) are passage i's
+    bm25/                 postings for BM25 (indexer/lexical.py)
+    columns/              per-passage values filters and ranking use (indexer/columns.py)
+    words.json            the reports' distinct content words, and words.npy their vectors (for coverage)
+    grades.jsonl          every PEEL grade the reports state, with its sentence's offsets
+    texts/                each document's text as indexed (what passages quote), and a PDF's page map
 
 One build at a time per index (a lock file beside it); every build first removes what killed builds left.
 """
@@ -28,27 +32,38 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BusyError, IndexCorruptError, IndexNotFoundError, PeelqaError
+from . import columns as column_store
+from . import passages as passage_store
+from . import vectors as vector_store
+from .columns import ColumnData
+from .errors import REPAIR, BusyError, IndexCorruptError, IndexNotFoundError, PeelqaError
 from .lexical import FOLDER as BM25_FOLDER
 from .lexical import LexicalIndex
 from .limits import LIMITS
 from .passage import Passage
+from .passages import PassageStore
+from .vectors import VectorIndex
 
 FORMAT = "peelqa-index"
-FORMAT_VERSION = 2  # 2: the manifest records every file's size and SHA-256
+# 2: the manifest records every file's size and SHA-256; 3: records, vectors and sentences read by row
+# (memory-mapped), BM25 postings updated per report, per-passage columns, an HNSW graph for large indexes
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
-PASSAGES = "passages.jsonl"
-VECTORS = "passages.faiss"
+PASSAGES = passage_store.PASSAGES
+VECTORS = vector_store.VECTORS
 SENTENCES = "sentences.npy"
+SENTENCE_ROWS = "sentence_rows.npy"
 WORDS = "words.json"
 WORD_VECTORS = "words.npy"
 GRADES = "grades.jsonl"
-# What a damaged file costs to repair: these hold embeddings of every passage; the rest is cheap to rebuild.
-EMBEDDING_FILES = (VECTORS, SENTENCES)
-REPAIR = "peelqa index --repair"
+# Files whose loss means re-reading passages or re-embedding: the rest is recomputed from them cheaply.
+PASSAGE_FILES = (PASSAGES, passage_store.OFFSETS, passage_store.CRC)
+EMBEDDING_FILES = (VECTORS, SENTENCES, SENTENCE_ROWS)
 # Vectors are unit length (or zero); anything else was not written by peelqa (garbled bytes read as floats).
+# A load reads this many rows spread over each file (all of a small file), and the last rows (where a
+# truncated write would show), without paging in gigabytes.
 _NORM_TOLERANCE = 1e-3
-_NORM_SAMPLE = 100_000
+_NORM_SAMPLE = 4096
 
 
 def default_index_dir() -> Path:
@@ -57,33 +72,41 @@ def default_index_dir() -> Path:
 
 @dataclass
 class IndexData:
-    """A loaded, validated index."""
+    """A loaded, validated index. Passages, vectors and postings stay on disk and are read by row."""
 
     directory: Path
     manifest: dict
-    passages: list[Passage]
-    vectors: object  # faiss.Index
-    sentence_vectors: np.ndarray
+    passages: PassageStore | list[Passage]
+    vectors: VectorIndex | None
+    sentence_vectors: np.ndarray | None  # memory-mapped
     sentence_rows: np.ndarray  # sentence_rows[i]:sentence_rows[i+1] are passage i's sentence vectors
-    lexical: LexicalIndex
+    lexical: LexicalIndex | None
     words: list[str]
     word_vectors: np.ndarray
     grades: list[dict] = field(default_factory=list)
+    columns: ColumnData | None = None
 
     def text_of(self, entry: dict) -> tuple[str, np.ndarray | None]:
-        """A document's stored text (what its passages quote) and, for a PDF, its page map."""
+        """A document's stored text (what its passages quote) and, for a PDF, its page map; checked against
+        the manifest's checksum here (a large index is not hashed whole on load)."""
         path = self.directory / entry["text"]
         runs_path = path.with_suffix(".runs.npy")
+        record = (self.manifest.get("files") or {}).get(entry["text"], {})
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != record.get("sha256"):
+                raise ValueError("its SHA-256 differs from the manifest's")
+            text = data.decode("utf-8")
             runs = np.load(runs_path, allow_pickle=False) if runs_path.exists() else None
         except (OSError, ValueError, EOFError) as exc:
             raise _corrupt(self.directory, [f"{entry['text']}: {exc}"]) from exc
         return text, runs
 
     def passage_vectors(self) -> np.ndarray:
-        n = self.vectors.ntotal
-        return self.vectors.reconstruct_n(0, n) if n else np.zeros((0, self.vectors.d), np.float32)
+        return self.vectors.all() if self.vectors is not None else np.zeros((0, 0), np.float32)
+
+    def sentences_of(self, row: int) -> np.ndarray:
+        return self.sentence_vectors[self.sentence_rows[row]:self.sentence_rows[row + 1]]
 
 
 def sentence_rows(passages: list[Passage]) -> np.ndarray:
@@ -182,8 +205,9 @@ def _checked(name: str, full: bool | str) -> bool:
 
 
 def is_text_file(name: str) -> bool:
-    """Files whose bytes are quoted or cited: checked in full on every load, whatever the index's size."""
-    return name.endswith((".jsonl", ".json", ".txt")) and not name.startswith(BM25_FOLDER + "/")
+    """Small files holding quoted text or deciding what is quoted: hashed on every load, whatever the index's
+    size. Passage records (a CRC-32 each) and document texts (their SHA-256) are checked as they are read."""
+    return name in (GRADES, WORDS, f"{column_store.FOLDER}/tables.json")
 
 
 def indexed_bytes(manifest: dict) -> int:
@@ -201,7 +225,9 @@ def _corrupt(folder: Path, problems: dict[str, str] | list[str]) -> IndexCorrupt
 TEXTS = "texts"
 QUERY_MODEL = ("model.onnx", "tokenizer.json")  # see indexer/onnx_model.py
 PROBED = {"model.onnx"}  # checked by its output on a probe sentence when loaded, not by hashing 90 MB
-_INDEX_NAMES = {MANIFEST, PASSAGES, VECTORS, SENTENCES, WORDS, WORD_VECTORS, GRADES, BM25_FOLDER, TEXTS, *QUERY_MODEL}
+_INDEX_NAMES = {MANIFEST, *PASSAGE_FILES, *EMBEDDING_FILES, vector_store.ANN, WORDS, WORD_VECTORS, GRADES,
+                BM25_FOLDER, column_store.FOLDER, TEXTS, *QUERY_MODEL,
+                "passages.faiss"}  # format 2's vectors: a folder of an older peelqa is still an index folder
 
 
 def _is_index_folder(directory: Path) -> bool:
@@ -213,18 +239,18 @@ def write_index(
     directory: Path,
     manifest: dict,
     passages: list[Passage],
-    vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
+    vectors: np.ndarray | list[np.ndarray],
+    sentence_vectors: np.ndarray | list[np.ndarray],
     words: list[str],
     word_vectors: np.ndarray,
     grades: list[dict] | None = None,
     texts: dict[str, tuple[str, np.ndarray | None]] | None = None,
     extra: dict[str, Path] | None = None,
+    lexical: LexicalIndex | None = None,
 ) -> None:
     """Write a complete index beside `directory`, then swap it in, so readers never see half an index.
-    Call it under `build_lock(directory)`."""
-    import faiss
-
+    `vectors` and `sentence_vectors` may be lists of blocks (a rebuild's reused and new rows), written one
+    after another without joining them in memory. Call it under `build_lock(directory)`."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise PeelqaError(f"{directory} is a file, not an index folder", fix="pass --index-dir FOLDER")
@@ -235,15 +261,15 @@ def write_index(
         )
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    dim = int(manifest["model"]["dimension"])
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as its sources
-        _write_lines(tmp / PASSAGES, [p.to_dict() for p in passages])
-        index = faiss.IndexFlatIP(int(manifest["model"]["dimension"]))
-        if len(passages):
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(index, str(tmp / VECTORS))
-        np.save(tmp / SENTENCES, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
-        LexicalIndex.build(passages).save(tmp)
+        passage_store.write(tmp, passages)
+        record = vector_store.write(tmp, vectors, dim)
+        vector_store.save_blocks(tmp / SENTENCES, sentence_vectors, dim)
+        np.save(tmp / SENTENCE_ROWS, sentence_rows(passages), allow_pickle=False)
+        (lexical or LexicalIndex.build(passages)).save(tmp)
+        column_store.save(tmp, column_store.build(passages))
         (tmp / WORDS).write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
         np.save(tmp / WORD_VECTORS, np.ascontiguousarray(word_vectors, dtype=np.float32), allow_pickle=False)
         _write_lines(tmp / GRADES, grades or [])
@@ -255,7 +281,7 @@ def write_index(
                 np.save(path.with_suffix(".runs.npy"), np.ascontiguousarray(runs, dtype=np.int64), allow_pickle=False)
         for name, source in (extra or {}).items():  # the query model, copied from its export or the old index
             shutil.copyfile(source, tmp / name)
-        manifest = {**manifest, "files": file_records(tmp)}
+        manifest = {**manifest, "vectors": record, "files": file_records(tmp)}
         # The manifest goes last: a folder without one is never taken for an index.
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         _swap_in(tmp, directory)
@@ -346,7 +372,9 @@ def _unit_length(vectors: np.ndarray) -> bool:
     if not len(vectors):
         return True
     step = max(1, len(vectors) // _NORM_SAMPLE)
-    norms = np.linalg.norm(np.asarray(vectors[::step], dtype=np.float32), axis=1)
+    sample = np.concatenate([np.asarray(vectors[::step], dtype=np.float32),
+                             np.asarray(vectors[-min(len(vectors), 64):], dtype=np.float32)])
+    norms = np.linalg.norm(sample, axis=1)
     # 0 is allowed: a text with nothing to embed (a fake test model gives it a zero vector).
     return bool(np.all((np.abs(norms - 1) < _NORM_TOLERANCE) | (norms == 0)))
 
@@ -356,46 +384,58 @@ def load_parts(folder: Path, manifest: dict, skip: set[str] | frozenset[str] = f
 
     Raises IndexCorruptError when a file cannot be parsed, or what is loaded does not agree with itself.
     """
-    import faiss
-
     folder = Path(folder)
     dim = manifest.get("model", {}).get("dimension")
     empty = np.zeros((0, dim or 0), np.float32)
+
+    def wanted(*names: str) -> bool:
+        return not any(n in skip or any(s.startswith(n + "/") for s in skip) for n in names)
+
     try:
-        passages = [Passage.from_dict(row) for row in _read_lines(folder / PASSAGES)]
-        grades = _read_lines(folder / GRADES) if GRADES not in skip else []
-        vectors = faiss.read_index(str(folder / VECTORS)) if VECTORS not in skip else None
-        sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False) if SENTENCES not in skip else None
-        bm25_damaged = any(name.startswith(BM25_FOLDER + "/") for name in skip)
-        lexical = LexicalIndex.load(folder, len(passages)) if not bm25_damaged else None
+        passages = PassageStore(folder)
+        n = len(passages)
+        grades = _read_lines(folder / GRADES) if wanted(GRADES) else []
+        vectors = (vector_store.load(folder, manifest.get("vectors"), skip_ann=not wanted(vector_store.ANN))
+                   if wanted(VECTORS) else None)
+        sentence_vectors = sentence_rows_ = None
+        if wanted(SENTENCES, SENTENCE_ROWS):
+            sentence_vectors = np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)
+            sentence_rows_ = np.load(folder / SENTENCE_ROWS, allow_pickle=False)
+        lexical = LexicalIndex.load(folder, n) if wanted(BM25_FOLDER) else None
+        columns = column_store.load(folder) if wanted(column_store.FOLDER) else None
         words, word_vectors = [], empty
-        if not {WORDS, WORD_VECTORS} & set(skip):
+        if wanted(WORDS, WORD_VECTORS):
             words = json.loads((folder / WORDS).read_text(encoding="utf-8"))
             word_vectors = np.load(folder / WORD_VECTORS, allow_pickle=False)
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError, IndexCorruptError) as exc:
         raise _corrupt(folder, [f"cannot load it: {exc}"]) from exc
-    data = IndexData(folder, manifest, passages, vectors, sentence_vectors, sentence_rows(passages), lexical,
-                     words, word_vectors, grades)
+    data = IndexData(folder, manifest, passages, vectors, sentence_vectors, sentence_rows_, lexical,
+                     words, word_vectors, grades, columns)
     if problems := _inconsistencies(data, dim):
         raise _corrupt(folder, problems)
     return data
 
 
 def _inconsistencies(data: IndexData, dim: int | None) -> list[str]:
-    n, rows = len(data.passages), data.sentence_rows
+    n = len(data.passages)
     if n != data.manifest.get("passages"):
         return [f"{n} passages but the manifest says {data.manifest.get('passages')}"]
     problems = []
     if data.vectors is not None:
-        if data.vectors.ntotal != n:
-            problems.append(f"{data.vectors.ntotal} vectors for {n} passages")
-        elif data.vectors.d != dim:
-            problems.append(f"{VECTORS}: dimension {data.vectors.d}, the manifest says {dim}")
-        elif not _unit_length(data.passage_vectors()):
+        v = data.vectors.vectors
+        if v.ndim != 2 or v.dtype != np.float32 or (n and v.shape[1] != dim):
+            problems.append(f"{VECTORS}: shape {v.shape} {v.dtype}, expected ({n}, {dim}) float32")
+        elif len(v) != n:
+            problems.append(f"{VECTORS}: {len(v)} vectors for {n} passages")
+        elif not _unit_length(v):
             problems.append(f"{VECTORS}: vectors are not unit length")
-    for name, array, want in ((SENTENCES, data.sentence_vectors, rows[-1]),
+    rows = data.sentence_rows
+    if rows is not None and (rows.ndim != 1 or len(rows) != n + 1 or rows[0] != 0 or np.any(np.diff(rows) < 0)):
+        problems.append(f"{SENTENCE_ROWS}: not {n + 1} ascending offsets from 0")
+        rows = None
+    for name, array, want in ((SENTENCES, data.sentence_vectors, None if rows is None else rows[-1]),
                               (WORD_VECTORS, data.word_vectors, len(data.words))):
-        if array is None:
+        if array is None or want is None:
             continue
         if array.ndim != 2 or (len(array) and array.shape[1] != dim) or array.dtype != np.float32:
             problems.append(f"{name}: shape {array.shape} {array.dtype}, expected (N, {dim}) float32")
@@ -403,6 +443,8 @@ def _inconsistencies(data: IndexData, dim: int | None) -> list[str]:
             problems.append(f"{name}: {len(array)} vectors for {want} rows")
         elif not _unit_length(array):
             problems.append(f"{name}: vectors are not unit length")
+    if data.columns is not None and any(len(a) != n for a in data.columns.arrays.values()):
+        problems.append(f"{column_store.FOLDER}: columns of another length than {n} passages")
     return problems
 
 

@@ -45,16 +45,17 @@ def test_build_and_load_round_trip(four, tmp_path, fake_embedder):
     assert all(source[p.start:p.end] == p.text for p in data.passages)
 
 
-def test_faiss_matches_brute_force_numpy(four, tmp_path, fake_embedder):
+def test_vector_search_matches_brute_force_numpy(four, tmp_path, fake_embedder):
     build_index(four, tmp_path / "index", embedder=fake_embedder)
     data = read_index(tmp_path / "index")
+    assert data.manifest["vectors"] == {"backend": "exact", "n": 4}
     vectors = fake_embedder.encode([p.embed_text for p in data.passages])
     np.testing.assert_allclose(data.passage_vectors(), vectors, atol=1e-6)
     q = fake_embedder.encode(["harbour night patrol"])[0]
-    sims, ids = data.vectors.search(q[None, :], 4)
+    ids, sims = data.vectors.top(q, 4)
     brute = vectors @ q
-    assert list(ids[0]) == list(np.argsort(-brute, kind="stable"))
-    np.testing.assert_allclose(sims[0], np.sort(brute)[::-1], atol=1e-6)
+    assert list(ids) == list(np.argsort(-brute, kind="stable"))
+    np.testing.assert_allclose(sims, np.sort(brute)[::-1], atol=1e-6)
 
 
 def test_search_ranks_the_matching_passage_first(four, tmp_path, fake_embedder):
@@ -94,7 +95,7 @@ def test_manifest_count_mismatch_is_corrupt(tmp_path, four, fake_embedder):
 
 def test_truncated_vectors_are_detected(tmp_path, four, fake_embedder):
     build_index(four, tmp_path / "index", embedder=fake_embedder)
-    (tmp_path / "index" / "passages.faiss").write_bytes(b"garbage")
+    (tmp_path / "index" / "vectors.npy").write_bytes(b"garbage")
     with pytest.raises(IndexCorruptError, match="damaged"):
         read_index(tmp_path / "index")
 

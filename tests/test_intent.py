@@ -4,9 +4,8 @@ from chat.intent import (
     asks_for_quantity,
     correct_spelling,
     has_quantity,
-    is_grade_passage,
-    is_improvement_passage,
 )
+from indexer.columns import is_grade_passage, is_improvement_passage
 from indexer.passage import Passage
 
 

@@ -45,9 +45,10 @@ def test_same_answers_through_either_model(exported, real_embedder):
 
 
 def test_a_question_is_answered_without_torch(exported):
-    code = ("import sys, json; sys.path.insert(0, %r); from chat.qa import QA; qa = QA.open(%r); "
+    code = (f"import sys, json; sys.path.insert(0, {str(ROOT)!r}); from chat.qa import QA; "
+            f"qa = QA.open({str(exported)!r}); "
             "a = qa.ask('Is there a children hub?', 1); "
-            "print(json.dumps([a.quotes[0].passage.paragraph, 'torch' in sys.modules]))" % (str(ROOT), str(exported)))
+            "print(json.dumps([a.quotes[0].passage.paragraph, 'torch' in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert json.loads(out.stdout) == [8, False]
 

@@ -19,9 +19,14 @@ from indexer.store import MANIFEST, read_index, verify_index
 from tests.conftest import SEED, FakeEmbedder
 
 TEXT = f"texts/{hashlib.sha256(SEED.read_bytes()).hexdigest()[:16]}.txt"  # the seed's text as indexed
-FILES = [TEXT, "passages.jsonl", "passages.faiss", "sentences.npy", "words.json", "words.npy", "grades.jsonl",
-         "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy",
-         "bm25/params.index.json", "bm25/vocab.index.json"]
+RECORDS = ["passages.jsonl", "passages.offsets.npy", "passages.crc.npy"]
+EMBEDDINGS = ["vectors.npy", "sentences.npy", "sentence_rows.npy"]
+FILES = [TEXT, *RECORDS, *EMBEDDINGS, "words.json", "words.npy", "grades.jsonl",
+         *[f"bm25/{n}" for n in ("vocab.json", "term_ptr.npy", "term_rows.npy", "term_tf.npy", "doc_len.npy",
+                                 "weight.npy")],
+         "columns/tables.json", *[f"columns/{n}.npy" for n in ("document", "title", "force", "pillar", "kind",
+                                                               "section", "first_year", "last_year", "grade",
+                                                               "improve")]]
 
 
 def empty(path):
@@ -95,7 +100,7 @@ def test_damage_is_detected_reported_and_repaired(copy, name, kind, capsys):
     summary = build_index(copy / "seeds", copy / "index", embedder=embedder)
     assert name in summary.repaired
     # Only what the damaged file held is recomputed: embeddings only when an embedding file was hit.
-    hit = name in ("passages.jsonl", "passages.faiss", "sentences.npy")
+    hit = name in RECORDS + EMBEDDINGS
     assert summary.embedded == (summary.passages if hit else 0) and summary.passages == PASSAGES
     assert verify_index(copy / "index")["ok"]
     assert answers(copy / "index", embedder) == before
@@ -104,7 +109,7 @@ def test_damage_is_detected_reported_and_repaired(copy, name, kind, capsys):
 def test_garbled_vectors_in_a_large_index_are_caught_without_checksums(copy, monkeypatch):
     """Past the full-check size only sizes, headers, counts and norms are checked on load: still caught."""
     monkeypatch.setattr(store, "LIMITS", dataclasses.replace(store.LIMITS, full_check_bytes=0))
-    for name in ("passages.faiss", "sentences.npy", "words.npy"):
+    for name in ("vectors.npy", "sentences.npy", "words.npy"):
         shutil.rmtree(copy / "index")
         build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder())
         path = copy / "index" / name
@@ -131,7 +136,7 @@ def test_old_format_index_is_named_and_rebuilt(copy):
     manifest = json.loads(path.read_text())
     manifest["format_version"] = 1
     path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorruptError, match="format version 1, this peelqa reads 2"):
+    with pytest.raises(IndexCorruptError, match="format version 1, this peelqa reads 3"):
         read_index(copy / "index")
     assert build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder()).passages == PASSAGES
 
@@ -189,12 +194,21 @@ def test_manifest_with_wrong_field_types_is_damaged_and_repaired(copy, edit, cap
 
 
 def test_a_large_index_never_quotes_changed_text(copy, monkeypatch):
-    """Past the full-check size, the files holding quoted text are still checksummed on every load."""
+    """Past the full-check size, records are checked as they are read (a CRC each) and a document's text when
+    it is shown (its checksum): a changed byte is never quoted, and the rest of the index still answers."""
     monkeypatch.setattr(store, "LIMITS", dataclasses.replace(store.LIMITS, full_check_bytes=0))
     path = copy / "index" / "passages.jsonl"
     path.write_text(path.read_text().replace("is good at investigating crime", "is poor at investigating crime"))
-    with pytest.raises(IndexCorruptError, match="passages.jsonl: its SHA-256 differs"):
-        read_index(copy / "index")
+    data = read_index(copy / "index")
+    raw, offsets = path.read_bytes(), data.passages.offsets
+    changed = next(i for i in range(len(data.passages)) if b"poor at investigating" in raw[offsets[i]:offsets[i + 1]])
+    with pytest.raises(IndexCorruptError, match=f"passages.jsonl: the record at row {changed} was changed.*--repair"):
+        Searcher(data, FakeEmbedder()).search("Cleveland Police is good at investigating crime", 55)
+    assert data.passages[changed - 1].text and data.passages[changed + 1].text
+    text = copy / "index" / TEXT
+    text.write_text(text.read_text().replace("investigating crime", "investigating crimes", 1)[:-1])
+    with pytest.raises(IndexCorruptError, match=f"{TEXT}: its SHA-256 differs.*--repair"):
+        data.text_of(data.manifest["documents"][0])
 
 
 def test_serve_stops_answering_when_the_background_check_finds_damage(copy, monkeypatch):

@@ -1,0 +1,204 @@
+"""Scale: build, rebuild, query and serve synthetic corpora of 10,000, 100,000 and 1,000,000 passages.
+
+    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--work /tmp/peelqa-scale] [--questions 200]
+                               [--root CHECKOUT]
+
+For each size it prints: build time and passages/s (with the embedding's share), peak RSS of the build, disk
+size, a rebuild with nothing changed and with one report changed, warm query p50/p95 through `peelqa ask -`
+(one process, questions one per line, the question's embedding included), the final top 5 compared with
+scoring every passage (candidate recall), and `peelqa serve`'s start-up time and RSS at rest.
+
+Corpora come from benchmarks/synthetic.py; questions are sentences held out of the reports. At 1,000,000 the
+corpus is the 100,000 one written ten times with other place names, and its vectors are the real model's
+vectors of the 100,000 with small random changes (no 2-core machine embeds a million passages in a working
+day): its build time is the measured build without embedding plus the 100,000 build's embedding time
+scaled, and is labelled extrapolated. `--root` runs another checkout's `peelqa` (to measure a version
+before), for the steps its CLI has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import synthetic  # noqa: E402
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def peelqa(root: Path) -> list[str]:
+    """This interpreter running `root`'s peelqa (run from `root`, its own packages come first)."""
+    return [sys.executable, "-m", "chat"]
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Like `run`, with the child's own peak RSS (measured by the child, via a small wrapper)."""
+    wrapper = ("import resource,runpy,sys,time;sys.argv=sys.argv[1:];t=time.perf_counter()\n"
+               "try:\n runpy.run_module(sys.argv[0],run_name='__main__')\nexcept SystemExit as e:\n"
+               " code=e.code\nelse:\n code=0\n"
+               "print('@@',time.perf_counter()-t,resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+               "file=sys.stderr);sys.exit(code)")
+    python, module, *rest = cmd[0], cmd[2], *cmd[3:]
+    proc = subprocess.run([python, "-c", wrapper, module, *rest], cwd=cwd, env=ENV, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr[-2000:]}")
+    line = [x for x in proc.stderr.splitlines() if x.startswith("@@")][-1].split()
+    return float(line[1]), int(line[2]) // 1024, proc.stdout
+
+
+def disk_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def corpus(work: Path, size: int) -> tuple[Path, list[dict]]:
+    folder = work / f"corpus-{size}"
+    qfile = work / f"questions-{size}.json"
+    if not qfile.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        if size > 100_000:
+            questions = synthetic.write_corpus(folder, 100_000)
+            for copy in range(1, size // 100_000):
+                synthetic.write_corpus(folder, 100_000, copy)
+        else:
+            questions = synthetic.write_corpus(folder, size)
+        qfile.write_text(json.dumps(questions))
+    return folder, json.loads(qfile.read_text())
+
+
+def build(root: Path, seeds: Path, index: Path) -> dict:
+    shutil.rmtree(index, ignore_errors=True)
+    shutil.rmtree(index.parent / f".{index.name}.cache", ignore_errors=True)
+    seconds, rss, stdout = timed([*peelqa(root), "index", "--seeds", str(seeds), "--index-dir", str(index),
+                                  "--json"], root)
+    passages = json.loads((index / "manifest.json").read_text())["passages"]
+    out = {"build_s": round(seconds, 1), "passages": passages, "passages_per_s": round(passages / seconds, 1),
+           "build_peak_rss_mb": rss, "disk_mb": round(disk_mb(index), 1)}
+    timings = json.loads(stdout).get("timings")  # what the build itself measured (this checkout)
+    if timings:
+        out["embed_s"] = timings["embed"]
+        out["build_over_encode"] = round(seconds / max(timings["embed"], 1e-9), 2)
+    again, _, _ = timed([*peelqa(root), "index", "--seeds", str(seeds), "--index-dir", str(index), "--json"], root)
+    out["rebuild_unchanged_s"] = round(again, 2)
+    report = sorted(seeds.glob("*.txt"))[len(list(seeds.glob("*.txt"))) // 2]
+    original = report.read_text(encoding="utf-8")
+    report.write_text(original + "The force has opened a new training centre for detectives in Ashton.\n",
+                      encoding="utf-8")
+    try:
+        changed, _, stdout = timed([*peelqa(root), "index", "--seeds", str(seeds), "--index-dir", str(index),
+                                    "--json"], root)
+        out["rebuild_one_changed_s"] = round(changed, 2)
+    finally:
+        report.write_text(original, encoding="utf-8")
+    timed([*peelqa(root), "index", "--seeds", str(seeds), "--index-dir", str(index), "--json"], root)
+    return out
+
+
+def latency(root: Path, index: Path, questions: list[str]) -> dict:
+    """Warm per-question times of `peelqa ask -`: one process, one question a line, the first 5 not counted."""
+    cmd = [*peelqa(root), "ask", "-", "--json", "--index-dir", str(index)]
+    proc = subprocess.Popen(cmd, cwd=root, env=ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        proc.stdin.write(q.replace("\n", " ") + "\n")
+        proc.stdin.flush()
+        proc.stdout.readline()
+        times.append(time.perf_counter() - t)
+    proc.stdin.close()
+    proc.wait()
+    warm = sorted(times[5:])
+    return {"first_answer_s": round(times[0], 2), "query_p50_ms": round(statistics.median(warm) * 1000, 1),
+            "query_p95_ms": round(warm[int(0.95 * (len(warm) - 1))] * 1000, 1), "questions": len(warm)}
+
+
+def serve(root: Path, index: Path) -> dict:
+    """Seconds until `peelqa serve` answers HTTP, and its RSS at rest then."""
+    port = 7990
+    began = time.perf_counter()
+    proc = subprocess.Popen([*peelqa(root), "serve", "--index-dir", str(index), "--port", str(port)], cwd=root,
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in proc.stdout:
+            if "chat ready" in line:
+                break
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60).read()
+        ready = time.perf_counter() - began
+        time.sleep(5)
+        rss = int(next(x for x in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                       if x.startswith("VmRSS")).split()[1]) // 1024
+        return {"serve_ready_s": round(ready, 1), "serve_rss_mb": rss}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def recall(index: Path, questions: list[str]) -> dict:
+    """Share of questions whose final top 5 equals the top 5 of scoring every passage (this checkout)."""
+    import dataclasses
+
+    from chat.qa import QA
+
+    qa = QA.open(index)
+    every = dataclasses.replace(qa.searcher.scoring, candidates=0)
+    same = refusals = 0
+    began = time.perf_counter()
+    for q in questions:
+        a, b = qa.ask(q, 5), qa.ask(q, 5, scoring=every)
+        same += [x.passage.id for x in a.quotes] == [x.passage.id for x in b.quotes]
+        refusals += a.answered == b.answered
+    return {"top5_equal_exhaustive": round(same / len(questions), 4), "refusals_equal": round(
+        refusals / len(questions), 4), "recall_questions": len(questions),
+        "exhaustive_s_per_question": round((time.perf_counter() - began) / len(questions), 2),
+        "vectors": qa.searcher.manifest.get("vectors")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/peelqa-scale"))
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose peelqa is measured")
+    parser.add_argument("--skip-build", action="store_true", help="measure existing indexes only")
+    args = parser.parse_args()
+    root = args.root.resolve()
+    args.work.mkdir(parents=True, exist_ok=True)
+    tag = "this" if root == ROOT else root.name
+    for size in args.sizes:
+        seeds, held = corpus(args.work, size)
+        questions = [h["question"] for h in held][: args.questions]
+        index = args.work / f"index-{size}-{tag}"
+        row: dict = {"size": size, "version": tag}
+        if size > 100_000:
+            from million import build_million
+
+            row.update(build_million(args.work, seeds, index, size))
+        elif not args.skip_build:
+            row.update(build(root, seeds, index))
+            (args.work / f"build-{size}.json").write_text(json.dumps(row))
+        row.update(latency(root, index, questions))
+        row.update(serve(root, index))
+        if root == ROOT:
+            row.update(recall(index, questions[: min(len(questions), 100 if size > 100_000 else 200)]))
+        print(json.dumps(row), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
