@@ -8,12 +8,12 @@ size, a rebuild with nothing changed and with one report changed, warm query p50
 (one process, questions one per line, the question's embedding included), the final top 5 compared with
 scoring every passage (candidate recall), and `peelqa serve`'s start-up time and RSS at rest.
 
-Corpora come from benchmarks/synthetic.py; questions are sentences held out of the reports. At 1,000,000 the
-corpus is the 100,000 one written ten times with other place names, and its vectors are the real model's
-vectors of the 100,000 with small random changes (no 2-core machine embeds a million passages in a working
-day): its build time is the measured build without embedding plus the 100,000 build's embedding time
-scaled, and is labelled extrapolated. `--root` runs another checkout's `peelqa` (to measure a version
-before), for the steps its CLI has.
+Corpora come from benchmarks/synthetic.py; questions are sentences held out of the reports. Sizes up to
+`--real` (default 10,000) are embedded by the real model. Larger corpora are copies of that one with other
+place names, and their vectors are the real model's vectors of the original texts with small random changes
+(benchmarks/replay.py: no 2-core machine embeds a million passages in a working day); their build time is the
+measured build without embedding plus the real build's embedding time scaled, and is labelled extrapolated.
+`--root` runs another checkout's `peelqa` (to measure a version before), for the steps its CLI has.
 """
 
 from __future__ import annotations
@@ -63,15 +63,15 @@ def disk_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
 
-def corpus(work: Path, size: int) -> tuple[Path, list[dict]]:
+def corpus(work: Path, size: int, real: int) -> tuple[Path, list[dict]]:
     folder = work / f"corpus-{size}"
     qfile = work / f"questions-{size}.json"
     if not qfile.exists():
         shutil.rmtree(folder, ignore_errors=True)
-        if size > 100_000:
-            questions = synthetic.write_corpus(folder, 100_000)
-            for copy in range(1, size // 100_000):
-                synthetic.write_corpus(folder, 100_000, copy)
+        if size > real:
+            questions = synthetic.write_corpus(folder, real)
+            for copy in range(1, size // real):
+                synthetic.write_corpus(folder, real, copy)
         else:
             questions = synthetic.write_corpus(folder, size)
         qfile.write_text(json.dumps(questions))
@@ -174,28 +174,36 @@ def main() -> int:
     parser.add_argument("--sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/peelqa-scale"))
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--recall", type=int, default=100,
+                        help="questions compared with scoring every passage (0: skip; all sizes up to 200)")
+    parser.add_argument("--real", type=int, default=10_000, help="largest corpus embedded by the real model")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose peelqa is measured")
-    parser.add_argument("--skip-build", action="store_true", help="measure existing indexes only")
+    parser.add_argument("--skip-build", action="store_true",
+                        help="measure the indexes already built (their build figures are read back)")
     args = parser.parse_args()
     root = args.root.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
     tag = "this" if root == ROOT else root.name
     for size in args.sizes:
-        seeds, held = corpus(args.work, size)
+        seeds, held = corpus(args.work, size, args.real)
         questions = [h["question"] for h in held][: args.questions]
         index = args.work / f"index-{size}-{tag}"
         row: dict = {"size": size, "version": tag}
-        if size > 100_000:
-            from million import build_million
+        built = args.work / f"build-{size}.json"
+        if args.skip_build and built.exists():
+            row.update(json.loads(built.read_text()))  # the figures of the build that made the index
+        elif size > args.real:
+            from replay import build_replayed
 
-            row.update(build_million(args.work, seeds, index, size))
-        elif not args.skip_build:
+            row.update(build_replayed(args.work, seeds, index, args.real))
+            built.write_text(json.dumps(row))
+        else:
             row.update(build(root, seeds, index))
-            (args.work / f"build-{size}.json").write_text(json.dumps(row))
+            built.write_text(json.dumps(row))
         row.update(latency(root, index, questions))
         row.update(serve(root, index))
-        if root == ROOT:
-            row.update(recall(index, questions[: min(len(questions), 100 if size > 100_000 else 200)]))
+        if root == ROOT and args.recall:
+            row.update(recall(index, questions[: args.recall if size > 100_000 else max(args.recall, 200)]))
         print(json.dumps(row), flush=True)
     return 0
 

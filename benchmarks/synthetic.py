@@ -6,8 +6,8 @@ paragraphs of several sentences, "Areas for improvement" bullets), every passage
 Each report is built from a seeded random generator, so a corpus is the same on every run. One sentence of
 some paragraphs is left out of the report and returned as a question (its report and paragraph known), so a
 search has a right answer that is not a verbatim match. `copy` > 0 writes the same reports again with other
-place names (`canonical` maps a copy's text back to copy 0's), which lets benchmarks/scale.py reach a million
-passages with vectors derived from the real model's vectors of the first 100,000.
+place names (`canonical_all` maps any copy's text back to copy 0's), which lets benchmarks/scale.py reach a
+million passages with vectors derived from the real model's vectors of the first 10,000.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from functools import lru_cache
 from pathlib import Path
 
 FORCES = ["Ashdown Constabulary", "Brackenfield Police", "Greyhaven Police", "Severnshire Constabulary",
@@ -49,20 +50,28 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
           "November", "December"]
 SYLLABLES = ["ash", "bar", "cal", "dun", "el", "fen", "gar", "hol", "ing", "kel", "lan", "mor", "nor", "ost",
              "pen", "quin", "ros", "sel", "tor", "ul", "ven", "wick", "yar", "zel"]
-COPIES = 10
+COPIES = 100
 PLACES = 300  # place names per copy: copies use disjoint names
+
+
+@lru_cache(maxsize=1)
+def _names() -> list[str]:
+    """PLACES * COPIES distinct names: two syllables and a suffix first (copies 0-9, as the corpora were first
+    made), then three syllables and a suffix."""
+    rng = random.Random(1000)
+    names: dict[str, None] = {}
+    suffixes = ["ton", "ford", "ley", "by", "ham", "wick", "stead"]
+    while len(names) < PLACES * 10:
+        names[(rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(suffixes)).capitalize()] = None
+    while len(names) < PLACES * COPIES:
+        names[(rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(SYLLABLES)
+               + rng.choice(suffixes)).capitalize()] = None
+    return list(names)
 
 
 def places(copy: int) -> list[str]:
     """Copy `copy`'s place names (no name is in two copies)."""
-    rng = random.Random(1000)
-    names: list[str] = []
-    while len(names) < PLACES * COPIES:
-        name = (rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(["ton", "ford", "ley", "by", "ham",
-                                                                           "wick", "stead"])).capitalize()
-        if name not in names:
-            names.append(name)
-    return names[copy * PLACES:(copy + 1) * PLACES]
+    return _names()[copy * PLACES:(copy + 1) * PLACES]
 
 
 def _sentence(rng: random.Random, where: list[str], year: int) -> str:
@@ -119,14 +128,16 @@ def write_corpus(folder: Path, passages: int, copy: int = 0) -> list[dict]:
     return held
 
 
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+
+
 def _swap(text: str, mapping: dict[str, str]) -> str:
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, mapping)) + r")\b")
-    return pattern.sub(lambda m: mapping[m.group(1)], text)
+    return _CAPITALISED.sub(lambda m: mapping.get(m.group(0), m.group(0)), text)
 
 
-def canonical(copy: int):
-    """A function mapping copy `copy`'s text back to copy 0's (for looking up copy 0's vectors)."""
-    back = dict(zip(places(copy), places(0), strict=True))
+def canonical_all():
+    """A function mapping any copy's text back to copy 0's (for looking up copy 0's vectors)."""
+    back = {name: places(0)[i % PLACES] for i, name in enumerate(_names())}
     return lambda text: _swap(text, back)
 
 

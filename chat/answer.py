@@ -15,7 +15,11 @@ class Quote:
     rank: int
     score: float
     passage: Passage
-    highlights: tuple[tuple[int, int], ...]  # offsets within passage.text
+    highlights: tuple[tuple[int, int], ...]  # offsets within passage.text: its own best sentence(s)
+    # Of those, the ones near the best sentence of the whole answer: what the chat sets in bold, so bold means
+    # "this sentence answers you" rather than "the least bad sentence of a weaker quote".
+    emphasis: tuple[tuple[int, int], ...] = ()
+    weak: bool = False  # on its own it would not clear the refusal threshold (see Searcher.evidence_of)
 
     def to_dict(self) -> dict:
         p = self.passage
@@ -35,6 +39,7 @@ class Quote:
             "end": p.end,
             "highlights": [list(h) for h in self.highlights],
             "citation": p.citation,
+            "weak": self.weak,
         }
 
 
@@ -83,20 +88,26 @@ class Answer:
 
 
 def choose_highlights(
-    sentences: Sequence[tuple[int, int]], scores: Sequence[float], margin: float = 0.08, limit: int = 2
+    sentences: Sequence[tuple[int, int]], scores: Sequence[float], margin: float = 0.08, limit: int = 2,
+    best: float | None = None,
 ) -> tuple[tuple[int, int], ...]:
-    """The sentence(s) that best answer the question: the best one, plus any within `margin` of it."""
+    """The sentence(s) that best answer the question: the best one, plus any within `margin` of it; with
+    `best` (the best sentence score of a whole answer), only those within `margin` of that, maybe none."""
     if not sentences or len(scores) != len(sentences):
         return ()
-    best = max(scores)
+    best = max(scores) if best is None else best
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     chosen = [i for i in ranked if scores[i] >= best - margin][:limit]
     return tuple(sentences[i] for i in sorted(chosen))
 
 
-def make_quote(rank: int, passage: Passage, score: float, sentence_scores: Sequence[float]) -> Quote:
-    return Quote(rank, float(score), passage,
-                 choose_highlights(passage.sentences or ((0, len(passage.text)),), list(sentence_scores)))
+def make_quote(rank: int, passage: Passage, score: float, sentence_scores: Sequence[float],
+               best: float | None = None, weak: bool = False) -> Quote:
+    """A quote; `best` is the best sentence score of the answer it is part of (its emphasis is measured
+    against it), default its own."""
+    sentences, scores = passage.sentences or ((0, len(passage.text)),), list(sentence_scores)
+    return Quote(rank, float(score), passage, choose_highlights(sentences, scores),
+                 choose_highlights(sentences, scores, best=best), weak)
 
 
 def compose_answer(
@@ -105,6 +116,7 @@ def compose_answer(
     evidence: float,
     threshold: float | None,
     context: str | None = None,
+    quote_evidence: Sequence[float] | None = None,
 ) -> Answer:
     """Quotes in rank order; `answered` is False when the evidence is below the refusal threshold.
 
@@ -114,9 +126,13 @@ def compose_answer(
         evidence: the retriever's measure of how well the reports cover the question.
         threshold: below it the answer is "not covered"; None never refuses (uncalibrated model).
         context: the earlier question a follow-up was combined with.
+        quote_evidence: each hit's evidence on its own (Searcher.evidence_of); below `threshold` it is weak.
     """
-    quotes = tuple(make_quote(rank, passage, score, sentence_scores)
-                   for rank, (passage, score, sentence_scores) in enumerate(hits, start=1))
+    best = max((s for _, _, scores in hits for s in scores), default=None)
+    own = list(quote_evidence) if quote_evidence is not None else [None] * len(hits)
+    quotes = tuple(make_quote(rank, passage, score, sentence_scores, best,
+                              weak=threshold is not None and e is not None and e < threshold)
+                   for rank, ((passage, score, sentence_scores), e) in enumerate(zip(hits, own, strict=True), start=1))
     answered = bool(quotes) and (threshold is None or evidence >= threshold)
     return Answer(question, answered, quotes, evidence, context)
 

@@ -16,14 +16,16 @@ from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from indexer.errors import PeelqaError  # noqa: E402
+from indexer.errors import BadInputError, PeelqaError  # noqa: E402
 from indexer.limits import LIMITS  # noqa: E402
 from indexer.sources import SUFFIXES  # noqa: E402
 
+from .page import ANSWER_JS, CSS, PAGE_JS, SCROLL_JS  # noqa: E402
 from .render import (  # noqa: E402
     answer_markdown,
     escape_md,
     page_html,
+    parse_copy_link,
     parse_page_link,
     parse_source_link,
     source_html,
@@ -37,44 +39,12 @@ EXAMPLES = [
     "How does the force respond to missing children?",
     "Is the force prepared for an armed attack?",
 ]
-CSS = """
-.peelqa-source { max-height: 70vh; overflow-y: auto; }
-.peelqa-text { white-space: pre-wrap; line-height: 1.5; }
-.peelqa-text mark { background: #ffe58a; color: #000; padding: 2px 0; }
-.peelqa-note { color: #b45309; }
-.peelqa-grades { overflow-x: auto; }
-.peelqa-grades table { border-collapse: collapse; font-size: 0.9em; }
-.peelqa-grades th, .peelqa-grades td { border: 1px solid #ccc; padding: 4px 6px; text-align: left; }
-.peelqa-grades td.g-outstanding { background: #d1fae5; } .peelqa-grades td.g-good { background: #e0f2fe; }
-.peelqa-grades td.g-adequate { background: #fef9c3; } .peelqa-grades td.g-ri { background: #ffedd5; }
-.peelqa-grades td.g-inadequate { background: #fee2e2; }
-.peelqa-grades a { color: #111; }
-"""
-# Citations in answers are links to "#peelqa-src/<doc>/<start>/<end>"; a click hands the reference to a
-# hidden textbox, whose Python handler renders the source panel. A timestamp makes repeat clicks fire.
-CITATION_JS = """
-() => {
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest('a[href*="#peelqa-src/"], a[href*="#peelqa-page/"]');
-    if (!link) return;
-    event.preventDefault();
-    event.stopPropagation();
-    const box = document.querySelector('#peelqa-jump textarea, #peelqa-jump input');
-    if (!box) return;
-    const href = link.getAttribute('href');
-    box.value = (href.includes('#peelqa-page/') ? 'page:' + href.split('#peelqa-page/')[1]
-                                                 : href.split('#peelqa-src/')[1]) + '|' + Date.now();
-    box.dispatchEvent(new Event('input', {bubbles: true}));
-  }, true);
-}
-"""
-SCROLL_JS = "() => { const m = document.getElementById('peelqa-hit'); if (m) m.scrollIntoView({block: 'center'}); }"
 
 
 log = logging.getLogger("peelqa")
 
 
-TEXT_APIS = {"ask", "rebuild"}  # API endpoints that take no files
+TEXT_APIS = {"ask", "rebuild", "copy"}  # API endpoints that take no files
 
 
 class Blocks(gr.Blocks):
@@ -236,6 +206,20 @@ def build_app(service: ChatService) -> gr.Blocks:
         except PeelqaError as exc:
             raise user_error(exc) from None
 
+    def api_copy(refs: str = "") -> str:
+        """The plain text of quotes for the clipboard, from a chat "copy" link's references
+        ("<document>/<start>/<end>+..."): each exact quote in quotation marks, its citation on the next line."""
+        try:
+            if not isinstance(refs, str) or len(refs) > 20_000:  # far more than an answer's links hold
+                raise ValueError(refs)
+            spans = parse_copy_link(refs)
+        except ValueError:
+            raise user_error(BadInputError("not a quote reference")) from None
+        try:
+            return service.copy_text(spans)
+        except PeelqaError as exc:
+            raise user_error(exc) from None
+
     def api_rebuild() -> dict:
         """Rebuild the index incrementally from the seeds folder; returns the summary (refused while one runs)."""
         try:
@@ -245,17 +229,21 @@ def build_app(service: ChatService) -> gr.Blocks:
 
     # Uploads live in Gradio's cache until saved or refused (both delete them); this sweeps the rest hourly.
     with Blocks(title="peelqa", delete_cache=(3600, 3600)) as demo:
-        gr.Markdown("## peelqa — answers quoted from police inspection reports\n"
+        # The page's one H1 (the theme adds none).
+        gr.Markdown("# peelqa — answers quoted from police inspection reports\n"
                     "Every answer is an exact quote with its citation. Nothing is generated.")
         with gr.Tab("Chat"):
             with gr.Row():
                 with gr.Column(scale=3):
+                    # No autoscroll: it showed the end of each answer (its weakest quote); ANSWER_JS shows the
+                    # start instead. No share or copy buttons: one was unlabelled, the others copied markdown
+                    # source; each answer has its own "Copy quote" and "Copy answer" links instead.
                     chatbot = gr.Chatbot(label="Answers", height=560, allow_tags=False, sanitize_html=True,
-                                         feedback_options=None, elem_id="peelqa-chat")
+                                         feedback_options=None, elem_id="peelqa-chat", autoscroll=False, buttons=[])
                     question = gr.Textbox(label="Question", placeholder="Ask about the reports…", lines=1,
                                           elem_id="peelqa-question")
                     with gr.Row():
-                        ask_btn = gr.Button("Ask", variant="primary")
+                        ask_btn = gr.Button("Ask", variant="primary", elem_id="peelqa-ask")
                         clear_btn = gr.Button("Clear")
                     gr.Examples(EXAMPLES, inputs=question, label="Try")
                     with gr.Accordion("Filters", open=False):
@@ -296,8 +284,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         last_question = gr.State("")
         inputs = [question, chatbot, top_k, last_question, *dropdowns]
         outputs = [chatbot, question, sources, results_state, last_question]
-        question.submit(on_ask, inputs, outputs, api_visibility="private")
-        ask_btn.click(on_ask, inputs, outputs, api_visibility="private")
+        question.submit(on_ask, inputs, outputs, api_visibility="private").then(None, None, None, js=ANSWER_JS)
+        ask_btn.click(on_ask, inputs, outputs, api_visibility="private").then(None, None, None, js=ANSWER_JS)
         clear_btn.click(lambda: ([], "", gr.update(choices=[], value=None), [], "",
                                  "<p>Choose a source to see the paragraph in its report.</p>"),
                         None, [chatbot, question, sources, results_state, last_question, panel],
@@ -314,6 +302,8 @@ def build_app(service: ChatService) -> gr.Blocks:
                           api_visibility="private", concurrency_limit=None)
         gr.api(api_ask, api_name="ask")
         gr.api(api_rebuild, api_name="rebuild", concurrency_limit=None)
+        # For the page's copy links only (not part of the documented API); quick, so never queued behind questions.
+        gr.api(api_copy, api_name="copy", concurrency_limit=None, api_visibility="undocumented")
     return demo
 
 
@@ -327,7 +317,7 @@ def start(service: ChatService, host: str = "127.0.0.1", port: int | None = None
     demo = build_app(service)
     demo.queue(default_concurrency_limit=4)
     _, url, _ = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, share=False,
-                            ssr_mode=False, css=CSS, js=CITATION_JS, footer_links=["api"], enable_monitoring=False,
+                            ssr_mode=False, css=CSS, js=PAGE_JS, footer_links=["api"], enable_monitoring=False,
                             max_file_size=2 * max(LIMITS.upload_bytes.values()))
     return demo, url or f"http://{host}:{port}/"
 

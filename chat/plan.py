@@ -34,9 +34,16 @@ class Catalogue:
             (d["file"], ReportMeta.from_dict(d)) for d in manifest.get("documents", []) if "scope" in d]
         self.forces = sorted({m.force for _, m in self.reports if m.force}
                              | {f["name"] for f in manifest.get("forces", [])})
+        # Worked out once: a question is planned in microseconds, not in a loop over thousands of reports.
+        self._force_reports = [(f, m) for f, m in self.reports if m.scope == "force" and m.force]
+        self._of_force: dict[str, list[int]] = {}
+        for i, (_, m) in enumerate(self._force_reports):
+            self._of_force.setdefault(m.force, []).append(i)
+        self._years = [m.years for _, m in self._force_reports]
+        self._titles = [re.sub(r"[\s-]+", " ", m.title.lower()) for _, m in self.reports]
 
     def force_reports(self) -> list[tuple[str, ReportMeta]]:
-        return [(f, m) for f, m in self.reports if m.scope == "force" and m.force]
+        return list(self._force_reports)
 
     def describe(self, force: str) -> str:
         """"PEEL 2015 Effectiveness, PEEL 2016 Efficiency" for one force's indexed reports."""
@@ -63,17 +70,22 @@ class Catalogue:
                 return Plan(Filter(), tuple(self.force_reports()))
             return Plan(Filter(), (), reason=f"No report of {_join(missing)} is indexed. Indexed forces: "
                                              f"{', '.join(self.forces) or 'none'}.")
-        reports = [(f, m) for f, m in self.force_reports() if not named or m.force in named]
+        chosen = sorted(i for f in named for i in self._of_force.get(f, [])) if named else \
+            range(len(self._force_reports))
         pillars: tuple[str, ...] = ()
         if scope.pillars:
             # A report with no pillar (an integrated PEEL inspection from 2021) covers them all.
             pillars = scope.pillars
-            reports = [(f, m) for f, m in reports if m.pillar in pillars or m.pillar is None]
-            if not reports:
+            chosen = [i for i in chosen if self._force_reports[i][1].pillar in pillars
+                      or self._force_reports[i][1].pillar is None]
+            if not chosen:
                 return Plan(Filter(), (), reason=self._none_for(named, " or ".join(pillars)))
+        reports = [self._force_reports[i] for i in chosen]
         years = Filter(years=scope.years, since=scope.since, until=scope.until)
         if scope.years or scope.since or scope.until:
-            in_years = [(f, m) for f, m in reports if scope.in_years(m.years)]
+            # Thousands of reports share a few year spans: each span is judged once.
+            fits = {span: scope.in_years(span) for span in {self._years[i] for i in chosen}}
+            in_years = [self._force_reports[i] for i in chosen if fits[self._years[i]]]
             topic = scope.years and not in_years and all(
                 mentioned(str(y), Filter(forces=tuple(named), pillars=pillars)) for y in scope.years)
             if topic:
@@ -84,8 +96,8 @@ class Catalogue:
                 return Plan(Filter(), (), reason=self._none_for(named, what))
             else:
                 reports = in_years
-        kinds = [f for f, m in self.reports
-                 if any(kind in re.sub(r"[\s-]+", " ", m.title.lower()) for kind in scope.documents)]
+        kinds = [f for (f, _), title in zip(self.reports, self._titles, strict=True)
+                 if any(kind in title for kind in scope.documents)] if scope.documents else []
         flt = Filter(forces=tuple(named), pillars=pillars, years=years.years, since=years.since, until=years.until,
                      documents=tuple(kinds))
         note = None

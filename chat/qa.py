@@ -134,12 +134,15 @@ class QA:
             threshold_for(searcher.embedder.name, scoring))
         grades = grade_rows(searcher.data.grades, query, plan.filter) if scope.forces else []
         hits = [(h.passage, h.score, h.sentence_scores) for h in r.hits]
+        rows_of = {h.passage.id: h.row for h in r.hits}
         if grades:
-            hits = self._latest_grade_first(grades, hits, signals, top_k)
+            hits = self._latest_grade_first(grades, hits, signals, top_k, rows_of)
         rows = None
         if by_report or scope.comparative:
             rows = self._by_report(signals, plan, where, query, threshold)
-        answer = compose_answer(question, hits, r.evidence, threshold, context)
+        # Each quote's own evidence, so the chat can hide the ones that would not have answered on their own.
+        own = [searcher.evidence_of(signals, rows_of[p.id]) if p.id in rows_of else r.evidence for p, _, _ in hits]
+        answer = compose_answer(question, hits, r.evidence, threshold, context, own)
         return replace(answer, scope=plan.note, by_report=rows, grades=tuple(_grade_summary(g) for g in grades))
 
     def _mentions(self, name: str, flt: Filter) -> bool:
@@ -152,11 +155,13 @@ class QA:
             return False
         return bool(self.searcher.columns.mask(flt)[sorted(rows)].any())
 
-    def _latest_grade_first(self, grades: list[dict], hits: list, signals, top_k: int) -> list:
-        """A grade question opens with the passage stating the grade (the most recent, if no year is named)."""
+    def _latest_grade_first(self, grades: list[dict], hits: list, signals, top_k: int, rows_of: dict) -> list:
+        """A grade question opens with the passage stating the grade (the most recent, if no year is named);
+        its row is added to `rows_of`."""
         row = self.searcher.row_of(_quoted_passage(grades[0]), grades[0]["document"])
         if row is None:
             return hits
+        rows_of[self.searcher.data.passages[row].id] = row
         first = self.searcher.hit(signals, row, hits[0][1] if hits else 1.0)
         return [(first.passage, first.score, first.sentence_scores),
                 *[h for h in hits if h[0].id != first.passage.id]][:top_k]
@@ -189,7 +194,7 @@ class QA:
                 h = searcher.hit(signals, row, hit[1] if hit else 1.0)
                 hit = (h.passage, h.score, h.sentence_scores)
             covered = hit is not None and (grade is not None or threshold is None or r.evidence >= threshold)
-            quote = make_quote(1, *hit) if hit else None
+            quote = make_quote(1, *hit, weak=not covered) if hit else None
             rows.append(ReportRow(file, meta.label, meta.force, meta.year, meta.pillar, covered, quote,
                                   grade["grade"] if grade else None))
         return tuple(rows)

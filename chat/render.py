@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from urllib.parse import quote, unquote
 
 from .answer import Answer, Quote, segments
@@ -48,13 +49,48 @@ def parse_source_link(ref: str) -> tuple[str, int, int]:
     return unquote(doc), int(start), int(end)
 
 
+COPY_ANCHOR = "#peelqa-copy/"
+
+
+def copy_link(spans: Sequence[tuple[str, int, int]]) -> str:
+    """A "copy" link for one or more quotes: the page's script asks the server for their plain text (the text
+    is never carried in the page, so nothing of it is ever parsed as markup). Document names are
+    percent-encoded, so "+" only ever separates quotes."""
+    return COPY_ANCHOR + "+".join(f"{quote(d, safe='')}/{s}/{e}" for d, s, e in spans)
+
+
+def parse_copy_link(ref: str) -> list[tuple[str, int, int]]:
+    """[(document, start, end)] from what follows COPY_ANCHOR; raises ValueError when malformed."""
+    return [parse_source_link(part) for part in ref.split("|", 1)[0].split("+")]
+
+
+def copy_text(quotes: Sequence[tuple[str, str, str | None]]) -> str:
+    """What "Copy quote" / "Copy answer" put on the clipboard, for a document: each (text, citation, url) as
+    the exact text in quotation marks, its citation on the next line (and its source URL where known); quotes
+    apart by a blank line. Plain text: no markdown, no escapes."""
+    return "\n\n".join(f"“{text}”\n{citation}" + (f"\n{url}" if url else "") for text, citation, url in quotes)
+
+
+def _span(q: Quote) -> tuple[str, int, int]:
+    return q.passage.document, q.passage.start, q.passage.end
+
+
 def _quote_md(q: Quote, best: float, answered: bool) -> str:
-    body = "".join(f"**{escape_md(t)}**" if hot else escape_md(t) for t, hot in segments(q.passage.text, q.highlights))
+    # Bold only where the quote answers (its sentences near the answer's best); never in a refusal.
+    marks = q.emphasis if answered else ()
+    body = "".join(f"**{escape_md(t)}**" if hot else escape_md(t) for t, hot in segments(q.passage.text, marks))
     quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
     p = q.passage
     cite = f"[{escape_md(p.citation)}]({source_link(p.document, p.start, p.end)})"
-    cue = relevance_label(q.score, best) if answered else "closest match"
-    return f"**[{q.rank}]** {cite} · _{cue}_ ({q.score:.2f})\n\n{quoted}"
+    # Relevance in words: a raw score ("1.33") means nothing to a reader; the JSON keeps it.
+    cue = "closest match" if not answered else "weaker match" if q.weak else relevance_label(q.score, best)
+    return f"**[{q.rank}]** {cite} · _{cue}_ · [Copy quote]({copy_link([_span(q)])})\n\n{quoted}"
+
+
+def _collapsed(summary: str, body: str) -> str:
+    """A <details> block the chat's sanitizer keeps: closed until clicked. The blank lines let the markdown
+    inside it render as markdown."""
+    return f"<details><summary>{html.escape(summary)}</summary>\n\n{body}\n\n</details>"
 
 
 def _grades_md(answer: Answer) -> str:
@@ -106,16 +142,23 @@ def answer_markdown(answer: Answer) -> str:
     if grades := _grades_md(answer):
         parts.append(grades)
     best = answer.quotes[0].score
-    if answer.answered:
-        parts.append("From the reports:")
-    else:
-        parts.append("**The indexed reports do not appear to cover this question.** "
-                     "The closest matches, which may not answer it:")
-    body = "\n\n".join(_quote_md(q, best, answer.answered) for q in answer.quotes)
+    copy_all = f"[Copy answer]({copy_link([_span(q) for q in answer.quotes])})"
     if not answer.answered:
-        # Visibly distinct: closest matches sit in a nested quote, not as answers.
-        body = "\n".join(f"> {line}" if line else ">" for line in body.split("\n"))
-    parts.append(body)
+        # The refusal first; its closest matches are there to check, not to read as answers.
+        parts.append("**The indexed reports do not appear to cover this question.**")
+        body = "\n\n".join(_quote_md(q, best, False) for q in answer.quotes)
+        n = len(answer.quotes)
+        parts.append(_collapsed(f"Show the closest {'match' if n == 1 else f'{n} matches'}, which may not "
+                                "answer it", body + f"\n\n{copy_all}"))
+    else:
+        # Quote [1] always shows; the others only when they would have answered on their own (not weak).
+        shown = [q for q in answer.quotes if q.rank == 1 or not q.weak]
+        hidden = [q for q in answer.quotes if q.rank != 1 and q.weak]
+        parts.append(f"From the reports: · {copy_all}")
+        parts.append("\n\n".join(_quote_md(q, best, True) for q in shown))
+        if hidden:
+            parts.append(_collapsed(f"{len(hidden)} weaker {'match' if len(hidden) == 1 else 'matches'} hidden",
+                                    "\n\n".join(_quote_md(q, best, True) for q in hidden)))
     if table := by_report_md(answer):
         parts.append(table)
     return "\n\n".join(parts)

@@ -42,6 +42,7 @@ MODES = ("hybrid", "dense", "bm25")
 SYNONYM_FLOOR = 0.6
 SYNONYM_FULL = 0.85
 SYNONYM_CANDIDATES = 3  # report words nearest an unknown question word, checked for being in scope
+DENSE_BLOCK = 50_000  # passages whose sentence vectors are gathered at once (~80 MB at 5 sentences each)
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,11 @@ class Scoring:
     names_out: bool = True
     # Candidates taken from each source (dense, BM25, and the passages of the kind asked for) before every
     # signal is computed on them; 0 scores every allowed passage. Masks allowing up to 4x this many are
-    # scored whole. Measured (benchmarks/scale.py, tests/test_two_stage.py): at 100 the final top 5 equals
-    # the exhaustive top 5 for every question of the quality sets and of a 100,000-passage corpus.
-    candidates: int = 100
+    # scored whole. Measured with benchmarks/scale.py (held-out sentences of synthetic look-alike reports,
+    # the hardest case: ten copies of each paragraph with other place names): the final top 5 equals the
+    # exhaustive one for 194/200 questions at 100 and 200/200 at 400 on 10,000 passages, and for 96/100 at
+    # 200 and 99/100 at 400 on 100,000. On the quality sets 50 is already exact (tests/test_quality.py).
+    candidates: int = 400
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -236,19 +239,24 @@ class Searcher:
     def dense(self, s: Signals, rows: np.ndarray) -> np.ndarray:
         """The dense score of each row: its passage's cosine blended with its best sentence's."""
         need = np.array([r for r in rows.tolist() if r not in s.dense], dtype=np.int64)
-        if len(need):
-            passage = self.data.vectors.scores(s.query, need)
-            starts, ends = self.data.sentence_rows[need], self.data.sentence_rows[need + 1]
-            lengths = ends - starts  # at least 1: a passage with no sentence span is embedded whole
-            offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-            sentence_rows = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
-            cos = np.asarray(self.data.sentence_vectors[sentence_rows], dtype=np.float32) @ s.query
-            best = np.maximum.reduceat(cos, offsets)
-            w = s.scoring.sentence_weight
-            for k, row in enumerate(need.tolist()):
-                s.dense[row] = float((1 - w) * passage[k] + w * best[k])
-                s.sentences[row] = tuple(float(x) for x in cos[offsets[k]:offsets[k] + lengths[k]])
+        # In blocks: scoring every passage of a large index (candidates=0) would otherwise gather all of its
+        # sentence vectors into memory at once (gigabytes at a million passages).
+        for at in range(0, len(need), DENSE_BLOCK):
+            self._dense_block(s, need[at:at + DENSE_BLOCK])
         return np.array([s.dense[r] for r in rows.tolist()], dtype=np.float32)
+
+    def _dense_block(self, s: Signals, need: np.ndarray) -> None:
+        passage = self.data.vectors.scores(s.query, need)
+        starts, ends = self.data.sentence_rows[need], self.data.sentence_rows[need + 1]
+        lengths = ends - starts  # at least 1: a passage with no sentence span is embedded whole
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        sentence_rows = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
+        cos = np.asarray(self.data.sentence_vectors[sentence_rows], dtype=np.float32) @ s.query
+        best = np.maximum.reduceat(cos, offsets)
+        w = s.scoring.sentence_weight
+        for k, row in enumerate(need.tolist()):
+            s.dense[row] = float((1 - w) * passage[k] + w * best[k])
+            s.sentences[row] = tuple(float(x) for x in cos[offsets[k]:offsets[k] + lengths[k]])
 
     def rank(self, s: Signals, mask: np.ndarray, top_k: int, recency: bool = True) -> Retrieval:
         """The `top_k` best passages within `mask`, best first, with the evidence for refusing."""
@@ -274,16 +282,32 @@ class Searcher:
             fused = fused + scoring.recency_weight * self._recency[rows]
         order = np.argsort(-fused, kind="stable")[:top_k]
         hits = [self.hit(s, int(rows[i]), float(fused[i])) for i in order]
+        evidence = self._evidence(s, float(dense.max()), coverage, [h.passage for h in hits])
+        return Retrieval(s.question, hits, evidence, coverage)
+
+    def _evidence(self, s: Signals, best_dense: float, coverage: float, quoted: Sequence[Passage]) -> float:
+        """How well the reports cover the question: the best dense score and the share of its words found."""
+        scoring = s.scoring
         if scoring.mode == "bm25":
             evidence = coverage
         elif scoring.mode == "dense":
-            evidence = float(dense.max())
+            evidence = best_dense
         else:
             weight = scoring.coverage_weight + scoring.short_query_bonus * (len(s.words) <= 2)
-            evidence = float(dense.max()) + weight * coverage
-        if asks_for_quantity(s.question) and not any(has_quantity(h.passage.text) for h in hits):
+            evidence = best_dense + weight * coverage
+        if asks_for_quantity(s.question) and not any(has_quantity(p.text) for p in quoted):
             evidence -= scoring.quantity_penalty
-        return Retrieval(s.question, hits, evidence, coverage)
+        return evidence
+
+    def evidence_of(self, s: Signals, row: int) -> float:
+        """The evidence were the passage at `row` the only one allowed: the same measure `rank` compares with
+        the refusal threshold, for one quote on its own. Below the threshold, that quote alone would have been
+        refused (it is "weak"), however it ranks: it shares too few of the question's words, or its meaning
+        is too far from it. Comparing with the calibrated threshold needs no new constant. No model call: a
+        word of the question the passage lacks earns synonym credit only if it was embedded already (a word
+        the reports lack), so hiding weak quotes costs no extra embedding call per question."""
+        dense = float(self.dense(s, np.array([row], dtype=np.int64))[0]) if s.scoring.mode != "bm25" else 0.0
+        return self._evidence(s, dense, self._coverage(s, row, encode=False), [self.data.passages[row]])
 
     def hit(self, s: Signals, row: int, score: float) -> Hit:
         """The passage at `row` as a hit with `score`, its sentences scored against the question."""
@@ -318,31 +342,37 @@ class Searcher:
         """A word the reports lack and the model's vocabulary lacks too (so not an everyday word)."""
         return not self.data.lexical.knows(word) and self.embedder.count_tokens(word) > 3
 
-    def _in_scope(self, word: str, mask: np.ndarray, everywhere: bool) -> bool:
+    def _in_scope(self, word: str, mask: np.ndarray | int, everywhere: bool) -> bool:
+        if isinstance(mask, int):  # one passage: a binary search of the word's postings
+            return self.data.lexical.holds(word, mask)
         if everywhere:
             return self.data.lexical.knows(word)
         rows = self.data.lexical.passages_with(word)
         return bool(len(rows) and mask[rows].any())
 
-    def _coverage(self, s: Signals, mask: np.ndarray) -> float:
+    def _coverage(self, s: Signals, mask: np.ndarray | int, encode: bool = True) -> float:
         """Share of the question's content words the allowed passages contain. A word they lack counts in
         part when a word they have means nearly the same ("kids" ~ "children"), so paraphrases are not
-        refused; a word only other forces' reports contain counts for nothing."""
+        refused; a word only other forces' reports contain counts for nothing. `mask` may be one row (a
+        quote on its own). Without `encode`, only words already embedded (those the reports lack) can earn
+        that credit: no model call."""
         if not s.words:
             # Nothing left once the forces, years and pillars it names are taken out ("How efficient is
             # Thornbury?"): the scope says it all, and the scope was checked against what is indexed.
             return 1.0 if s.scoped else 0.0
-        everywhere = bool(mask.all())
+        everywhere = not isinstance(mask, int) and bool(mask.all())
         vectors = s.vectors
         if not vectors:
             vectors.update(zip(s.unknown, s.unknown_vectors, strict=False))
         unknown = set(s.unknown)
         missing = [w for w in s.words if w in unknown or not self._in_scope(w, mask, everywhere)]
         credit = float(len(s.words) - len(missing))
-        need = [w for w in missing if w not in vectors][:LIMITS.unknown_words]
+        need = [w for w in missing if w not in vectors][:LIMITS.unknown_words] if encode else []
         if need:  # known to the reports, but not to those allowed: how near is what they have?
             vectors.update(zip(need, self.embedder.encode(need), strict=True))
         for w in missing:
+            if w not in vectors:
+                continue
             for word, sim in self._neighbours(s, w):
                 if word != w and self._in_scope(word, mask, everywhere):
                     credit += float(np.clip((sim - SYNONYM_FLOOR) / (SYNONYM_FULL - SYNONYM_FLOOR), 0, 1))

@@ -22,7 +22,7 @@ from indexer.store import REPAIR, damaged_files, default_index_dir, indexed_byte
 from .answer import Answer
 from .filters import Filter
 from .qa import QA, check_context, check_question, check_text
-from .render import is_follow_up
+from .render import copy_text, is_follow_up
 from .search import Searcher
 
 log = logging.getLogger("peelqa")
@@ -193,6 +193,20 @@ class ChatService:
             if p.start <= start < end <= p.end:
                 return p
         raise NotFoundError(f"no passage of {document} at {start}-{end} in the index; ask again after a rebuild")
+
+    def copy_text(self, spans: list[tuple[str, int, int]]) -> str:
+        """What "Copy quote" / "Copy answer" put on the clipboard for these spans: each exact indexed text in
+        quotation marks with its citation (and its report's URL where known); see render.copy_text. Only
+        spans of indexed passages are given out, as `passage_at` checks."""
+        if not 1 <= len(spans) <= 2 * LIMITS.top_k:  # an answer holds at most top_k quotes
+            raise BadInputError(f"copy 1 to {2 * LIMITS.top_k} quotes at a time, not {len(spans)}")
+        quotes = []
+        for document, start, end in spans:
+            p = self.passage_at(document, start, end)
+            url = self.entry(document).get("url")
+            url = url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+            quotes.append((p.text[start - p.start:end - p.start], p.citation, url))
+        return copy_text(quotes)
 
     def page_image(self, document: str, start: int, end: int, page: int | None = None) -> dict | None:
         """A PDF page with the span highlighted, as PNG (see indexer.formats.page_view); None for other formats."""

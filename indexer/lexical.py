@@ -202,6 +202,15 @@ class LexicalIndex:
             return np.zeros(0, dtype=np.int64)
         return np.asarray(self.term_rows[self.term_ptr[token]:self.term_ptr[token + 1]], dtype=np.int64)
 
+    def holds(self, word: str, row: int) -> bool:
+        """Whether the passage at `row` contains `word` (stemmed): a binary search of its postings."""
+        token = self.ids.get(stem(word))
+        if token is None:
+            return False
+        postings = self.term_rows[self.term_ptr[token]:self.term_ptr[token + 1]]
+        at = int(np.searchsorted(postings, row))
+        return at < len(postings) and int(postings[at]) == row
+
     def query_ids(self, question: str) -> list[int]:
         """The question's tokens the index holds (repeats count again, as in bm25s)."""
         return [self.ids[t] for t in tokenize([question])[0] if t in self.ids] if question.strip() else []

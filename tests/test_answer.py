@@ -30,7 +30,8 @@ def test_compose_answer_answered_and_refused():
     assert r["citation"] == "R Police · PEEL 2016 · Effectiveness › Is it? › para 1"
     assert r["highlights"] == [[16, 32]] and r["section"] == "Is it?"
     assert set(r) == {"rank", "score", "text", "document", "title", "section", "paragraph", "start", "end",
-                      "highlights", "citation", "force", "year", "period", "pillar"}
+                      "highlights", "citation", "force", "year", "period", "pillar", "weak"}
+    assert r["weak"] is False  # no per-quote evidence given: nothing is marked weak
     assert (r["force"], r["year"], r["pillar"]) == ("R Police", 2016, "Effectiveness")
     refused = compose_answer("q?", hits, evidence=0.7, threshold=1.0)
     assert not refused.answered and len(refused.quotes) == 2
@@ -60,3 +61,22 @@ def test_best_threshold_separates_with_widest_margin():
     # One overlap: the best cut still misclassifies only one point.
     t = best_threshold([(0.2, False), (0.9, False), (0.8, True), (1.4, True)])
     assert sum((e >= t) == a for e, a in [(0.2, False), (0.9, False), (0.8, True), (1.4, True)]) == 3
+
+
+def test_choose_highlights_against_the_answers_best_sentence():
+    spans = ((0, 5), (6, 10))
+    assert choose_highlights(spans, [0.5, 0.85], best=0.9) == ((6, 10),)
+    assert choose_highlights(spans, [0.5, 0.6], best=0.9) == ()  # nothing here answers as well as the best
+
+
+def test_weak_quotes_and_emphasis_only_near_the_best_sentence():
+    hits = [(passage(n=1), 1.3, [0.1, 0.8, 0.2]), (passage(n=2), 0.9, [0.75, 0.3, 0.1]),
+            (passage(n=3), 0.5, [0.3, 0.2, 0.1])]
+    a = compose_answer("q?", hits, evidence=2.0, threshold=1.2, quote_evidence=[2.0, 1.5, 0.9])
+    assert [q.weak for q in a.quotes] == [False, False, True]
+    assert [r["weak"] for r in a.to_dict()["results"]] == [False, False, True]
+    # Each keeps its own best sentence for the JSON; bold goes only to sentences near the answer's best (0.8).
+    assert [q.highlights for q in a.quotes] == [((16, 32),), ((0, 15),), ((0, 15),)]
+    assert [q.emphasis for q in a.quotes] == [((16, 32),), ((0, 15),), ()]
+    # Uncalibrated (no threshold): nothing is refused, so nothing is weak.
+    assert not any(q.weak for q in compose_answer("q?", hits, 2.0, None, quote_evidence=[0, 0, 0]).quotes)

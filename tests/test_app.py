@@ -137,3 +137,29 @@ def test_passage_at_only_finds_indexed_spans(small_service):
         small_service.passage_at(p.document, p.start, p.end + 1)
     with pytest.raises(PeelqaError, match="not in the index"):
         small_service.source("../../etc/passwd")
+
+
+def test_copy_text_gives_indexed_spans_verbatim_and_nothing_else(small_service):
+    a, b = small_service.qa.searcher.passages[1], small_service.qa.searcher.passages[2]
+    got = small_service.copy_text([(a.document, a.start, a.end), (b.document, b.start, b.end)])
+    source = (small_service.seeds_dir / "tiny.txt").read_text(encoding="utf-8")
+    assert got == f"“{source[a.start:a.end]}”\n{a.citation}\n\n“{source[b.start:b.end]}”\n{b.citation}"
+    # Part of a passage (a grade's sentence) is a span the chat cites too; anything else is refused.
+    assert small_service.copy_text([(a.document, a.start, a.start + 8)]) == f"“{a.text[:8]}”\n{a.citation}"
+    with pytest.raises(PeelqaError, match="no passage"):
+        small_service.copy_text([(a.document, 0, len(source))])
+    with pytest.raises(PeelqaError, match="copy 1 to"):
+        small_service.copy_text([])
+
+
+@pytest.mark.model
+def test_quote_evidence_never_exceeds_the_answers_and_marks_weak(qa):
+    searcher = qa.searcher
+    signals = searcher.signals("Is the force prepared for an armed attack?")
+    r = searcher.rank(signals, searcher.columns.mask(None), 5)
+    own = [searcher.evidence_of(signals, h.row) for h in r.hits]
+    assert all(e <= r.evidence + 1e-6 for e in own)
+    assert own[0] >= qa.threshold > min(own)  # the answering quote clears the refusal level; the weakest does not
+    answer = qa.ask("Is the force prepared for an armed attack?", 5)
+    assert [q.weak for q in answer.quotes][0] is False and any(q.weak for q in answer.quotes)
+    assert all(q.weak for q in qa.ask("Who won the football match on Saturday?", 5).quotes)

@@ -190,3 +190,15 @@ def test_ask_by_report_json(capsys, seed_index):
     (row,) = answer["by_report"]
     assert code == 0 and row["force"] == "Cleveland Police" and row["year"] == 2016 and row["covered"]
     assert row["result"]["citation"].startswith("Cleveland Police · PEEL 2016 · Effectiveness ›")
+
+
+def test_ask_json_keeps_top_k_and_marks_weak_quotes(capsys, seed_index):
+    # The chat hides weak quotes; the JSON keeps every one, marked, for scripts to decide.
+    code, out, _ = run(capsys, "ask", "Is the force prepared for an armed attack?", "--json",
+                       "--index-dir", str(seed_index))
+    results = json.loads(out)["results"]
+    assert code == 0 and len(results) == 5
+    assert results[0]["weak"] is False and all(isinstance(r["weak"], bool) for r in results)
+    assert any(r["weak"] for r in results[1:])
+    _, out, _ = run(capsys, "ask", "Who won the football match on Saturday?", "--json", "--index-dir", str(seed_index))
+    assert all(r["weak"] for r in json.loads(out)["results"])  # a refused answer's quotes are all weak

@@ -83,3 +83,11 @@ def test_damaged_arrays_are_refused(tmp_path):
     index.save(tmp_path)
     with pytest.raises(ValueError, match="do not agree"):
         LexicalIndex.load(tmp_path, len(TEXTS) + 1)
+
+
+def test_holds_is_the_postings_lookup():
+    index = LexicalIndex.build([passage(i, t) for i, t in enumerate(TEXTS)])
+    for word in ("calls", "force", "offenders", "crime", "absent-word"):
+        expected = set(index.passages_with(word).tolist()) if index.knows(word) else set()
+        assert {row for row in range(len(TEXTS)) if index.holds(word, row)} == expected
+    assert index.holds("calls", 2) and not index.holds("calls", 3)

@@ -1,0 +1,159 @@
+"""The chat page's own CSS and JavaScript (Gradio runs PAGE_JS once at load, ANSWER_JS after each answer).
+
+The scripts only move plain text around: quotes reach the clipboard from the server as text (never parsed
+as HTML), and announcements are set with textContent.
+"""
+
+CSS = """
+.peelqa-source { max-height: 70vh; overflow-y: auto; }
+.peelqa-text { white-space: pre-wrap; line-height: 1.5; }
+.peelqa-text mark { background: #ffe58a; color: #000; padding: 2px 0; }
+.peelqa-note { color: #b45309; }
+.peelqa-grades { overflow-x: auto; }
+.peelqa-grades table { border-collapse: collapse; font-size: 0.9em; }
+.peelqa-grades th, .peelqa-grades td { border: 1px solid #ccc; padding: 4px 6px; text-align: left; }
+.peelqa-grades td.g-outstanding { background: #d1fae5; } .peelqa-grades td.g-good { background: #e0f2fe; }
+.peelqa-grades td.g-adequate { background: #fef9c3; } .peelqa-grades td.g-ri { background: #ffedd5; }
+.peelqa-grades td.g-inadequate { background: #fee2e2; }
+.peelqa-grades a { color: #111; }
+/* Read by screen readers, not shown. */
+.peelqa-sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
+                  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+/* The theme's orange Ask button is 2.8:1 with white text and its placeholder grey 1.9:1; these are >= 4.5:1
+   (orange-800 with white 7.3:1; #595959 on white 7:1, #b3b3b3 on the dark theme's inputs over 7:1). */
+#peelqa-ask, #peelqa-ask:hover { background: #9a3412; border-color: #9a3412; color: #fff; }
+#peelqa-question textarea::placeholder { color: #595959; opacity: 1; }
+.dark #peelqa-question textarea::placeholder { color: #b3b3b3; }
+/* A focus ring wherever the keyboard is: the theme shows none on links, sources and summaries. */
+a:focus-visible, button:focus-visible, summary:focus-visible, textarea:focus-visible, input:focus-visible,
+select:focus-visible, [tabindex]:focus-visible, label:has(input:focus-visible) {
+  outline: 3px solid #1d4ed8 !important; outline-offset: 2px !important; }
+.dark a:focus-visible, .dark button:focus-visible, .dark summary:focus-visible, .dark textarea:focus-visible,
+.dark input:focus-visible, .dark [tabindex]:focus-visible, .dark label:has(input:focus-visible) {
+  outline-color: #93c5fd !important; }
+#peelqa-chat details > summary { cursor: pointer; }
+/* Gradio's footer link is light grey on white (1.9:1). */
+footer .show-api { color: #52525b !important; }
+.dark footer .show-api { color: #d4d4d8 !important; }
+"""
+
+# Citations in answers are links to "#peelqa-src/<doc>/<start>/<end>"; a click hands the reference to a
+# hidden textbox, whose Python handler renders the source panel. A timestamp makes repeat clicks fire.
+# "Copy" links ("#peelqa-copy/<doc>/<start>/<end>+...") ask the server's `copy` endpoint for the plain text:
+# the page never holds report text outside the rendered (escaped) message, so nothing of it can run.
+PAGE_JS = """
+() => {
+  const live = document.createElement('div');
+  live.id = 'peelqa-live';
+  live.className = 'peelqa-sr-only';
+  live.setAttribute('role', 'status');
+  live.setAttribute('aria-live', 'polite');
+  document.body.appendChild(live);
+  // Emptied first, so the same words said twice are announced twice.
+  window.peelqaSay = (text) => { live.textContent = ''; setTimeout(() => { live.textContent = text; }, 100); };
+
+  const base = location.pathname.replace(/[^/]*$/, '');
+  async function fetchCopy(refs) {
+    const call = await fetch(base + 'gradio_api/call/copy', {method: 'POST',
+      headers: {'Content-Type': 'application/json'}, body: JSON.stringify({data: [refs]})});
+    if (!call.ok) throw new Error('the server refused');
+    const {event_id} = await call.json();
+    const reply = await (await fetch(base + 'gradio_api/call/copy/' + event_id)).text();
+    let event = '';
+    for (const line of reply.split('\\n')) {  // server-sent events: "event: complete" then "data: [text]"
+      if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line.startsWith('data:') && event === 'complete') return JSON.parse(line.slice(5))[0];
+    }
+    throw new Error('the quote is no longer in the index; ask again');
+  }
+  async function copy(link, refs) {
+    const text = fetchCopy(refs);
+    try {  // a promised item keeps the click's permission to write while the text is fetched (Safari)
+      await navigator.clipboard.write([new ClipboardItem(
+        {'text/plain': text.then((t) => new Blob([t], {type: 'text/plain'}))})]);
+    } catch (first) {
+      try { await navigator.clipboard.writeText(await text); } catch (err) {
+        window.peelqaSay('Not copied: ' + err.message);
+        return;
+      }
+    }
+    const label = link.textContent;
+    link.textContent = 'Copied ✓';
+    setTimeout(() => { link.textContent = label; }, 1500);
+    window.peelqaSay(refs.includes('+') ? 'Answer copied with citations.' : 'Quote copied with its citation.');
+  }
+
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a[href*="#peelqa-src/"], a[href*="#peelqa-page/"], a[href*="#peelqa-copy/"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const href = link.getAttribute('href');
+    if (href.includes('#peelqa-copy/')) { copy(link, href.split('#peelqa-copy/')[1]); return; }
+    const box = document.querySelector('#peelqa-jump textarea, #peelqa-jump input');
+    if (!box) return;
+    box.value = (href.includes('#peelqa-page/') ? 'page:' + href.split('#peelqa-page/')[1]
+                                                 : href.split('#peelqa-src/')[1]) + '|' + Date.now();
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  }, true);
+
+  // "/" goes to the question box (unless typing elsewhere); Esc there clears it.
+  document.addEventListener('keydown', (event) => {
+    const box = document.querySelector('#peelqa-question textarea');
+    const t = event.target;
+    if (!box || event.ctrlKey || event.metaKey || event.altKey) return;
+    const typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    if (event.key === '/' && !typing) {
+      event.preventDefault();
+      box.focus();
+    } else if (event.key === 'Escape' && t === box && box.value) {
+      box.value = '';
+      box.dispatchEvent(new Event('input', {bubbles: true}));
+    }
+  });
+}
+"""
+
+# After an answer: scroll the chat (only the chat, not the page) so the new question and quote [1] are at
+# its top, whatever the user scrolled; then announce the answer as the text it shows (not its markdown).
+# The chat may render a few frames after the event ends, so it waits for the new question to appear.
+ANSWER_JS = """
+() => {
+  const chat = document.getElementById('peelqa-chat');
+  if (!chat) return;
+  const seen = Number(chat.dataset.questions || 0);
+  let frames = 0;
+  const go = () => {
+    const questions = chat.querySelectorAll('[data-testid=user]');
+    const answers = chat.querySelectorAll('[data-testid=bot]');
+    if (questions.length === seen && frames++ < 60) { requestAnimationFrame(go); return; }
+    chat.dataset.questions = questions.length;
+    const question = questions[questions.length - 1];
+    if (!question) return;
+    let box = question.parentElement;
+    while (box && box !== chat.parentElement) {
+      const overflow = getComputedStyle(box).overflowY;
+      if ((overflow === 'auto' || overflow === 'scroll') && box.scrollHeight > box.clientHeight) break;
+      box = box.parentElement;
+    }
+    if (box && box !== chat.parentElement) {
+      box.scrollTop += question.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    }
+    const r = chat.getBoundingClientRect();
+    if (r.top < 0 || r.top > window.innerHeight - 200) chat.scrollIntoView({block: 'start'});
+    // Gradio labels each message with its markdown source ("**[1]** [...](#peelqa-src/...)"), which screen
+    // readers read instead of the text: without the label they read what is shown.
+    chat.querySelectorAll('[data-testid=user][aria-label], [data-testid=bot][aria-label]')
+        .forEach((m) => m.removeAttribute('aria-label'));
+    const answer = answers[answers.length - 1];
+    if (answer && window.peelqaSay) {
+      const text = answer.innerText.replace(/ · Copy (quote|answer)/g, '').replace(/\\n{2,}/g, '\\n');
+      window.peelqaSay(text.slice(0, 2000));
+    }
+  };
+  requestAnimationFrame(go);
+}
+"""
+
+# The source panel: bring the highlighted span into view.
+SCROLL_JS = "() => { const m = document.getElementById('peelqa-hit'); if (m) m.scrollIntoView({block: 'center'}); }"
