@@ -4,7 +4,8 @@
 
 For each checkout (default: this one), in turn and `--rounds` times over, it prints: a first build of the
 seed, a rebuild with nothing changed, a cold `peelqa ask` (process start to answer), the warm per-question
-time of `peelqa ask -` over the seed's 102 questions, and `peelqa serve`'s start-up time and RSS at rest.
+time of `peelqa ask -` over the seed's 102 questions and of `QA.ask` in process, and `peelqa serve`'s
+start-up time and RSS at rest. (The version before needs `pip install pysbd`, which it split sentences with.)
 Rounds alternate the checkouts so a noisy machine weighs on each alike; medians are printed last.
 """
 
@@ -34,6 +35,30 @@ def questions() -> list[str]:
     return out
 
 
+IN_PROCESS = """
+import json, statistics, sys, time
+from chat.qa import QA
+from chat.search import Searcher
+qa = QA(Searcher.open(sys.argv[1]))
+questions = json.loads(sys.stdin.read())
+times = []
+for q in questions:
+    t = time.perf_counter()
+    qa.ask(q, 5)
+    times.append(time.perf_counter() - t)
+warm = sorted(times[len(questions) // 2:])
+print(json.dumps({"in_process_p50_ms": round(statistics.median(warm) * 1000, 1),
+                  "in_process_p95_ms": round(warm[int(0.95 * (len(warm) - 1))] * 1000, 1)}))
+"""
+
+
+def in_process(root: Path, index: Path) -> dict:
+    """The answer alone (`QA.ask` in one process, every question asked twice, the second pass timed)."""
+    proc = subprocess.run([sys.executable, "-c", IN_PROCESS, str(index)], cwd=root, env=ENV, check=True,
+                          input=json.dumps(questions() * 2), capture_output=True, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def measure(root: Path, work: Path) -> dict:
     index = work / "index"
     shutil.rmtree(index, ignore_errors=True)
@@ -46,6 +71,7 @@ def measure(root: Path, work: Path) -> dict:
     cold = time.perf_counter() - began
     row = {"build_s": round(first, 2), "rebuild_unchanged_s": round(again, 2), "cold_ask_s": round(cold, 2)}
     row.update(latency(root, index, questions() * 2))
+    row.update(in_process(root, index))
     row.update(serve(root, index))
     return row
 

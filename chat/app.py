@@ -20,7 +20,9 @@ from indexer.errors import BadInputError, PeelqaError  # noqa: E402
 from indexer.limits import LIMITS  # noqa: E402
 from indexer.sources import SUFFIXES  # noqa: E402
 
-from .page import ANSWER_JS, CSS, PAGE_JS, SCROLL_JS  # noqa: E402
+from .export import to_csv, to_markdown  # noqa: E402
+from .kept import add_turn, empty, parse_share, restore, share_link  # noqa: E402
+from .page import ANSWER_JS, CSS, LOAD_JS, PAGE_JS, SCROLL_JS, download_js  # noqa: E402
 from .render import (  # noqa: E402
     answer_markdown,
     escape_md,
@@ -42,6 +44,16 @@ EXAMPLES = [
 
 
 log = logging.getLogger("peelqa")
+
+PANEL_EMPTY = "<p>Ask a question; its sources show here.</p>"
+PANEL_FILTERED = "<p>The filters changed: ask again to see sources under them.</p>"
+
+
+def panel_hint(results: list[dict]) -> str:
+    """What the source panel says right after an answer, before a source is chosen."""
+    if not results:
+        return "<p>The last answer has no sources.</p>"
+    return f"<p>Choose one of the {len(results)} sources of the last answer to read it in its report.</p>"
 
 
 TEXT_APIS = {"ask", "rebuild", "copy"}  # API endpoints that take no files
@@ -107,25 +119,59 @@ def sweep_upload_debris(age: float = 60.0) -> int:
 def build_app(service: ChatService) -> gr.Blocks:
     choices = service.filter_choices()
 
-    def on_ask(message, history, top_k, last_question, *filter_values):
-        history = list(history or [])
-        if not (message or "").strip():
-            return history, "", gr.update(), [], last_question
+    def answer_turn(message, history, top_k, last_question, filters, kept, note=""):
+        """Ask, and add the question and its answer to the chat and to the kept conversation."""
         answer = None
-        filters = {key: value or [] for (key, _), value in zip(FILTERS, filter_values, strict=True)}
         try:
             answer = service.ask(message, int(top_k), filters, last_question)
-            reply = answer_markdown(answer)
+            link = share_link(message, service.index_version(), answer.context, filters)
+            reply = (note + answer_markdown(answer) + f"\n\n[Link to this answer]({link})")
             results = [q.to_dict() for q in answer.quotes]
         except PeelqaError as exc:
             log.warning("%s: %s", type(exc).__name__, exc)
             reply, results = f"⚠️ {escape_md(str(exc))}", []
         # Shown as typed, never as HTML: escape_md turns markup into literal text.
-        history += [{"role": "user", "content": escape_md(message)}, {"role": "assistant", "content": reply}]
-        labels = [f"[{r['rank']}] {r['citation']}" for r in results]
+        history = [*history, {"role": "user", "content": escape_md(message)}, {"role": "assistant", "content": reply}]
         # A follow-up keeps the question it follows as the context for the next one; so does a failed question.
         new_last = last_question if answer is None or answer.context else message.strip()
-        return history, "", gr.update(choices=labels, value=None), results, new_last
+        kept = add_turn(restore(kept), service.index_version(), history, message.strip(), results, new_last,
+                        answer is None or answer.answered)
+        return history, results, new_last, kept
+
+    def sources_of(results):
+        # The panel belongs to this answer now: the previous answer's source is never left on show.
+        labels = [f"[{r['rank']}] {r['citation']}" for r in results]
+        return gr.update(choices=labels, value=None), panel_hint(results)
+
+    def on_ask(message, history, top_k, last_question, kept, *filter_values):
+        history = list(history or [])
+        if not (message or "").strip():
+            return history, "", gr.update(), [], last_question, gr.update(), gr.update()
+        filters = {key: value or [] for (key, _), value in zip(FILTERS, filter_values, strict=True)}
+        history, results, new_last, kept = answer_turn(message, history, top_k, last_question, filters, kept)
+        radio, hint = sources_of(results)
+        return history, "", radio, results, new_last, hint, kept
+
+    def on_load(kept, shown, request: gr.Request):
+        """A reload brings the kept conversation back; a link (?q=...) asks its question after it."""
+        kept = restore(kept)
+        link = parse_share(str(getattr(request, "query_params", "") or "")) if request else None
+        # Nothing to bring back, or a question asked before the page finished loading (its answer is newer than
+        # the kept one): the chat is left as it is.
+        if shown or not (link or kept["history"] or kept["last"]):
+            return (gr.update(),) * (6 + len(FILTERS))
+        history, last = kept["history"], kept["last"]
+        results = kept["turns"][-1]["results"] if kept["turns"] else []
+        chosen = [gr.update() for _ in FILTERS]
+        if link:
+            known = service.filter_choices()  # as indexed now (a rebuild may have changed them)
+            filters = {key: [v for v in link["filters"].get(key, []) if v in known[key]] for key, _ in FILTERS}
+            note = ("_The indexed reports changed since this link was made: the answer below is from the reports "
+                    "indexed now._\n\n") if link["v"] and link["v"] != service.index_version() else ""
+            history, results, last, kept = answer_turn(link["q"], history, 5, link["p"] or None, filters, kept, note)
+            chosen = [gr.update(value=filters[key]) for key, _ in FILTERS]
+        radio, hint = sources_of(results)
+        return (history, radio, results, last, hint if history else PANEL_EMPTY, kept, *chosen)
 
     def render_source(document: str, start: int, end: int, page: int | None = None) -> str:
         """The report with the span highlighted; for a PDF, its page image first (highlighted too)."""
@@ -133,9 +179,10 @@ def build_app(service: ChatService) -> gr.Blocks:
             text, note = service.source(document)
             passage = service.passage_at(document, start, end)
             view = service.page_image(document, start, end, page)
+            blocks = service.layout(document)
         except PeelqaError as exc:
             return f"<p>{html.escape(str(exc))}</p>"
-        shown = source_html(passage.citation, text, start, end, note)
+        shown = source_html(passage.citation, text, start, end, note, blocks)
         return (page_html(view, document, start, end) + shown) if view else shown
 
     def on_source(label, results):
@@ -145,16 +192,20 @@ def build_app(service: ChatService) -> gr.Blocks:
         r = next((r for r in results if r["rank"] == rank), None)
         return render_source(r["document"], r["start"], r["end"]) if r else gr.update()
 
-    def on_citation_click(ref):
+    def on_citation_click(ref, results):
         try:
             if (ref or "").startswith("page:"):
                 document, page, start, end = parse_page_link(ref[5:])
             else:
                 (document, start, end), page = parse_source_link(ref or ""), None
         except ValueError:
-            return gr.update(), gr.update()
+            return gr.update(), gr.update(), gr.update()
         shown = render_source(document, start, end, page)
-        return shown, shown  # the chat's panel and the grades view's
+        # The list of sources shows which one is open: the clicked citation's, or none when it is an earlier
+        # answer's (the list stays the latest answer's).
+        chosen = next((f"[{r['rank']}] {r['citation']}" for r in results or []
+                       if (r["document"], r["start"], r["end"]) == (document, start, end)), None)
+        return shown, shown, gr.update(value=chosen)  # the chat's panel, the grades view's, the list
 
     def on_find(phrase, stemmed):
         try:
@@ -244,7 +295,10 @@ def build_app(service: ChatService) -> gr.Blocks:
                                           elem_id="peelqa-question")
                     with gr.Row():
                         ask_btn = gr.Button("Ask", variant="primary", elem_id="peelqa-ask")
-                        clear_btn = gr.Button("Clear")
+                        clear_btn = gr.Button("Clear", elem_id="peelqa-clear")
+                    with gr.Row():  # the conversation as a file, each quote read again from the index
+                        export_md = gr.Button("Export as Markdown", size="sm", elem_id="peelqa-export-md")
+                        export_csv = gr.Button("Export as CSV", size="sm", elem_id="peelqa-export-csv")
                     gr.Examples(EXAMPLES, inputs=question, label="Try")
                     with gr.Accordion("Filters", open=False):
                         top_k = gr.Slider(1, 10, value=5, step=1, label="Quotes per answer")
@@ -253,8 +307,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                 with gr.Column(scale=2):
                     sources = gr.Radio([], label="Sources of the last answer (choose one to read it in context)",
                                        elem_id="peelqa-sources")
-                    panel = gr.HTML("<p>Choose a source to see the paragraph in its report.</p>",
-                                    elem_id="peelqa-panel")
+                    panel = gr.HTML(PANEL_EMPTY, elem_id="peelqa-panel")
         with gr.Tab("Grades"):
             gr.Markdown("Every grade the indexed reports state, by force and year; choose one to read the "
                         "sentence it comes from.")
@@ -280,20 +333,43 @@ def build_app(service: ChatService) -> gr.Blocks:
             rebuild_status = gr.Markdown()
 
         jump = gr.Textbox(visible="hidden", elem_id="peelqa-jump")
+        # The conversation, in this browser only. A fixed secret, so it survives a restart of the server (a random
+        # one per start would make it unreadable); it holds only what the page has shown this reader.
+        kept = gr.BrowserState(empty(service.index_version()), storage_key="peelqa-conversation",
+                               secret="peelqa-conversation-kept-in-this-browser")
         results_state = gr.State([])
         last_question = gr.State("")
-        inputs = [question, chatbot, top_k, last_question, *dropdowns]
-        outputs = [chatbot, question, sources, results_state, last_question]
+        inputs = [question, chatbot, top_k, last_question, kept, *dropdowns]
+        outputs = [chatbot, question, sources, results_state, last_question, panel, kept]
         question.submit(on_ask, inputs, outputs, api_visibility="private").then(None, None, None, js=ANSWER_JS)
         ask_btn.click(on_ask, inputs, outputs, api_visibility="private").then(None, None, None, js=ANSWER_JS)
-        clear_btn.click(lambda: ([], "", gr.update(choices=[], value=None), [], "",
-                                 "<p>Choose a source to see the paragraph in its report.</p>"),
-                        None, [chatbot, question, sources, results_state, last_question, panel],
-                        api_visibility="private")
-        sources.change(on_source, [sources, results_state], panel, api_visibility="private").then(
+        # Clearing (the button or the chat's trash icon) clears everything: messages, sources, the follow-up
+        # context and the kept copy.
+        def on_clear():
+            return [], "", gr.update(choices=[], value=None), [], "", PANEL_EMPTY, empty(service.index_version())
+
+        cleared = [chatbot, question, sources, results_state, last_question, panel, kept]
+        clear_btn.click(on_clear, None, cleared, api_visibility="private")
+        chatbot.clear(on_clear, None, cleared, api_visibility="private")
+        # The file's text goes to a hidden box, and the page saves it from there (nothing is written on the server).
+        exported = gr.Textbox(visible="hidden", elem_id="peelqa-exported")
+        export_md.click(lambda k: to_markdown(service.export(restore(k)["turns"]), service.index_version()),
+                        kept, exported, api_visibility="private").then(
+            None, exported, None, js=download_js("peelqa-conversation.md", "text/markdown"))
+        export_csv.click(lambda k: to_csv(service.export(restore(k)["turns"])), kept, exported,
+                         api_visibility="private").then(
+            None, exported, None, js=download_js("peelqa-conversation.csv", "text/csv"))
+        demo.load(on_load, [kept, chatbot], [chatbot, sources, results_state, last_question, panel, kept, *dropdowns],
+                  api_visibility="private").then(None, None, None, js=LOAD_JS)
+        # `input`, not `change`: only a reader's choice opens a source (a new answer or a citation click sets
+        # the list's value itself, and must not render the panel twice).
+        sources.input(on_source, [sources, results_state], panel, api_visibility="private").then(
             None, None, None, js=SCROLL_JS)
-        jump.change(on_citation_click, jump, [panel, grades_panel], api_visibility="private").then(
-            None, None, None, js=SCROLL_JS)
+        jump.change(on_citation_click, [jump, results_state], [panel, grades_panel, sources],
+                    api_visibility="private").then(None, None, None, js=SCROLL_JS)
+        for dropdown in dropdowns:  # the last answer was not asked under the new filters: its sources go
+            dropdown.input(lambda: (gr.update(choices=[], value=None), [], PANEL_FILTERED), None,
+                           [sources, results_state, panel], api_visibility="private")
         phrase.submit(on_find, [phrase, stemmed], mentions, api_visibility="private")
         find_btn.click(on_find, [phrase, stemmed], mentions, api_visibility="private")
         files.upload(on_upload, files, upload_status, api_visibility="private")

@@ -4,9 +4,24 @@ The scripts only move plain text around: quotes reach the clipboard from the ser
 as HTML), and announcements are set with textContent.
 """
 
+import json
+
+from .kept import LINK_KEYS
+
 CSS = """
 .peelqa-source { max-height: 70vh; overflow-y: auto; }
 .peelqa-text { white-space: pre-wrap; line-height: 1.5; }
+/* The report's own structure in the panel: headings, numbered paragraphs, lists (markers kept as written). */
+.peelqa-text .peelqa-head { margin: 1em 0 0.4em; font-weight: 700; line-height: 1.3; }
+.peelqa-text h4.peelqa-head { font-size: 1.1em; }
+.peelqa-text h5.peelqa-head, .peelqa-text h6.peelqa-head { font-size: 1em; }
+.peelqa-text .peelqa-aside { margin: 0.3em 0; font-style: italic; }
+.peelqa-text .peelqa-p { margin: 0.5em 0; }
+.peelqa-text .peelqa-list ul { list-style: none; margin: 0.3em 0 0.6em; padding-left: 1.2em; }
+.peelqa-text .peelqa-list li { margin: 0.2em 0; }
+.peelqa-num { display: inline-block; min-width: 2em; margin-right: 0.4em; padding: 0 0.3em; font-size: 0.85em;
+              text-align: center; border-radius: 4px; background: #e5e7eb; color: #111827; }
+.dark .peelqa-num { background: #374151; color: #f9fafb; }
 .peelqa-text mark { background: #ffe58a; color: #000; padding: 2px 0; }
 .peelqa-note { color: #b45309; }
 .peelqa-grades { overflow-x: auto; }
@@ -83,6 +98,23 @@ PAGE_JS = """
     window.peelqaSay(refs.includes('+') ? 'Answer copied with citations.' : 'Quote copied with its citation.');
   }
 
+  // "Link to this answer" copies the answer's full address; a ctrl- or middle-click still opens it.
+  document.addEventListener('click', async (event) => {
+    const link = event.target.closest('#peelqa-chat a[href^="?q="]');
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const url = new URL(link.getAttribute('href'), location.href).href;
+    try { await navigator.clipboard.writeText(url); } catch (err) {
+      window.peelqaSay('Not copied: ' + err.message);
+      return;
+    }
+    const label = link.textContent;
+    link.textContent = 'Link copied ✓';
+    setTimeout(() => { link.textContent = label; }, 1500);
+    window.peelqaSay('Link to this answer copied.');
+  }, true);
+
   document.addEventListener('click', (event) => {
     const link = event.target.closest('a[href*="#peelqa-src/"], a[href*="#peelqa-page/"], a[href*="#peelqa-copy/"]');
     if (!link) return;
@@ -147,7 +179,8 @@ ANSWER_JS = """
         .forEach((m) => m.removeAttribute('aria-label'));
     const answer = answers[answers.length - 1];
     if (answer && window.peelqaSay) {
-      const text = answer.innerText.replace(/ · Copy (quote|answer)/g, '').replace(/\\n{2,}/g, '\\n');
+      const text = answer.innerText.replace(/ · Copy (quote|answer)/g, '')
+          .replace(/\\s*Link to this answer\\s*$/, '').replace(/\\n{2,}/g, '\\n');
       window.peelqaSay(text.slice(0, 2000));
     }
   };
@@ -155,5 +188,53 @@ ANSWER_JS = """
 }
 """
 
-# The source panel: bring the highlighted span into view.
-SCROLL_JS = "() => { const m = document.getElementById('peelqa-hit'); if (m) m.scrollIntoView({block: 'center'}); }"
+# The source panel: bring the highlighted span into view by scrolling the panel's own box only. scrollIntoView
+# also scrolled the window, so a click on a citation moved the page and left its link (and focus) off screen.
+# Both panels (chat and Grades) may hold a mark; the hidden one has no size and is left alone. The opened
+# source is announced by its citation.
+SCROLL_JS = """
+() => {
+  let said = false;
+  document.querySelectorAll('[id=peelqa-hit]').forEach((m) => {
+    const box = m.closest('.peelqa-source');
+    if (!box || !box.offsetParent) return;
+    // A panel that starts on screen ends there too, so the quote scrolled into it is on screen.
+    const boxTop = box.getBoundingClientRect().top;
+    if (boxTop >= 0 && boxTop < window.innerHeight - 240) {
+      box.style.maxHeight = (window.innerHeight - boxTop - 16) + 'px';
+    }
+    const top = m.getBoundingClientRect().top - box.getBoundingClientRect().top;
+    box.scrollTop += top - Math.max(0, (box.clientHeight - m.offsetHeight) / 3);
+    const title = box.querySelector('h3');
+    if (!said && title && window.peelqaSay) { window.peelqaSay('Source: ' + title.textContent); said = true; }
+  });
+}
+"""
+
+
+# After the page loads (and the kept conversation is back): a link's question has been asked and answered,
+# so its parameters leave the address (a reload must not ask it again; the answer has its own link), and the
+# answer opens at its start like any other. Other parameters (?__theme=dark) stay.
+LOAD_JS = """
+() => {
+  document.body.dataset.peelqaLoaded = '1';  // the kept conversation is back (tests wait for this)
+  const keys = KEYS;
+  const params = new URLSearchParams(location.search);
+  const asked = params.has('q');
+  for (const key of keys) params.delete(key);
+  if (asked) {
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+    (ANSWER)();
+  }
+}
+""".replace("KEYS", json.dumps(LINK_KEYS)).replace("ANSWER", ANSWER_JS.strip())
+
+
+def download_js(name: str, mime: str) -> str:
+    """Saves the text it is given as a file called `name`: a Blob, so the text is never parsed as HTML."""
+    return ("(text) => { if (!text) return; const a = document.createElement('a'); "
+            f"a.href = URL.createObjectURL(new Blob([text], {{type: {json.dumps(mime + ';charset=utf-8')}}})); "
+            f"a.download = {json.dumps(name)}; document.body.appendChild(a); a.click(); a.remove(); "
+            "setTimeout(() => URL.revokeObjectURL(a.href), 10000); "
+            f"window.peelqaSay && window.peelqaSay({json.dumps('Conversation saved as ' + name + '.')}); }}")

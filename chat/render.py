@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from urllib.parse import quote, unquote
 
 from .answer import Answer, Quote, segments
+from .sourceview import source_html  # noqa: F401 - the panel's HTML, kept importable from here
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
 _FOLLOW_UP = re.compile(
@@ -193,13 +194,3 @@ def page_html(view: dict, document: str, start: int, end: int) -> str:
     return (f'<div class="peelqa-page"><p class="peelqa-page-nav">{" · ".join(nav)}</p>'
             f'<img src="data:image/png;base64,{data}" alt="Page {html.escape(view["label"])} of '
             f'{html.escape(document)}, the quote highlighted" style="max-width:100%"></div>')
-
-
-def source_html(title: str, source: str, start: int, end: int, note: str = "") -> str:
-    """The whole report with one span highlighted, for the side panel. Scrolled to by the page's script."""
-    head = html.escape(source[:start])
-    hit = html.escape(source[start:end])
-    tail = html.escape(source[end:])
-    warn = f'<p class="peelqa-note">{html.escape(note)}</p>' if note else ""
-    return (f'<div class="peelqa-source"><h3>{html.escape(title)}</h3>{warn}'
-            f'<div class="peelqa-text">{head}<mark id="peelqa-hit">{hit}</mark>{tail}</div></div>')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -20,10 +21,13 @@ from indexer.sources import SUFFIXES, SourceError
 from indexer.store import REPAIR, damaged_files, default_index_dir, indexed_bytes
 
 from .answer import Answer
+from .export import Row as ExportRow
+from .export import Turn
 from .filters import Filter
 from .qa import QA, check_context, check_question, check_text
 from .render import copy_text, is_follow_up
 from .search import Searcher
+from .sourceview import Block
 
 log = logging.getLogger("peelqa")
 
@@ -208,9 +212,37 @@ class ChatService:
             quotes.append((p.text[start - p.start:end - p.start], p.citation, url))
         return copy_text(quotes)
 
+    def export(self, turns: list[dict]) -> list[Turn]:
+        """A kept conversation's questions with each quote read from the index (the exact text of its span)
+        and its citation; a quote no longer in the index says so instead."""
+        out = []
+        for t in turns:
+            rows = []
+            for r in t["results"]:
+                try:
+                    p = self.passage_at(r["document"], r["start"], r["end"])
+                    text, citation = p.text[r["start"] - p.start:r["end"] - p.start], p.citation
+                except NotFoundError:
+                    text, citation = "", "(no longer in the index: ask again)"
+                rows.append(ExportRow(r["rank"], text, citation, r["document"], r["start"], r["end"]))
+            out.append(Turn(t["q"], rows, t.get("answered", True)))
+        return out
+
     def page_image(self, document: str, start: int, end: int, page: int | None = None) -> dict | None:
         """A PDF page with the span highlighted, as PNG (see indexer.formats.page_view); None for other formats."""
         return page_view(self._qa.searcher.data, self.seeds_dir, document, start, end, page)
+
+    def layout(self, document: str) -> list[Block]:
+        """Where each of a document's passages lies, for the source panel's headings, lists and numbers."""
+        data = self._qa.searcher.data
+        return [Block(p.start, p.end, p.kind, p.paragraph, p.section)
+                for p in data.passages.rows(data.columns.rows_of(document))]
+
+    def index_version(self) -> str:
+        """A short fingerprint of the indexed reports (their files and contents), recorded in answer links:
+        it changes when a report is added, removed or edited, and not when a rebuild finds nothing new."""
+        documents = sorted((d["file"], d["sha256"]) for d in self._qa.searcher.manifest.get("documents", []))
+        return hashlib.sha256(repr(documents).encode("utf-8")).hexdigest()[:12]
 
     def entry(self, document: str) -> dict:
         entry = next((d for d in self._qa.searcher.manifest.get("documents", []) if d["file"] == document), None)

@@ -89,16 +89,20 @@ def embed_documents(reads, handle: ModelHandle, cache: Path, progress: Progress 
         group.append(r)
         size += len(r.passages) + sum(len(p.sentence_texts()) for p in r.passages)
         if size >= CHUNK or r is pending[-1]:
-            done += _embed_group(group, handle.embedder, cache, handle)
+            def step(n: int, before: int = done) -> None:  # within a group: one long report is many chunks
+                if progress:
+                    progress(before + n, total, "embedding")
+
+            done += _embed_group(group, handle.embedder, cache, handle, step)
             embedded += sum(len(g.passages) for g in group)
-            if progress:
-                progress(done, total, "embedding")
             group, size = [], 0
     return embedded
 
 
-def _embed_group(group, embedder: Embedder, cache: Path, handle: ModelHandle) -> int:
-    """Embed several documents' passages (heading + text) and sentences (alone) in one call, and cache each."""
+def _embed_group(group, embedder: Embedder, cache: Path, handle: ModelHandle,
+                 step: Callable[[int], None] = lambda n: None) -> int:
+    """Embed several documents' passages (heading + text) and sentences (alone), CHUNK texts a call (`step`
+    told how many are done after each), and cache each document."""
     texts, spans = [], []
     for r in group:
         start = len(texts)
@@ -106,7 +110,11 @@ def _embed_group(group, embedder: Embedder, cache: Path, handle: ModelHandle) ->
         middle = len(texts)
         texts += [s for p in r.passages for s in p.sentence_texts()]
         spans.append((start, middle, len(texts)))
-    vectors = _encode(embedder, texts) if texts else np.zeros((0, 0), np.float32)
+    parts = []
+    for at in range(0, len(texts), CHUNK):
+        parts.append(_encode(embedder, texts[at:at + CHUNK]))
+        step(min(at + CHUNK, len(texts)))
+    vectors = np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
     cache.mkdir(parents=True, exist_ok=True)
     for r, (a, b, c) in zip(group, spans, strict=True):
         r.vectors, r.sentence_vectors = vectors[a:b], vectors[b:c]

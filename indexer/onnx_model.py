@@ -97,7 +97,9 @@ class OnnxEmbedder:
         self.dimension = len(record["probe"])
         self.path = folder
         vector = self.encode([PROBE])[0]
-        if float(np.abs(vector - np.asarray(record["probe"], np.float32)).max()) > PROBE_TOLERANCE:
+        # NaN compares false with everything: a damaged model giving NaN must fail the probe, not pass it.
+        gap = np.abs(vector - np.asarray(record["probe"], np.float32))
+        if not np.isfinite(gap).all() or float(gap.max()) > PROBE_TOLERANCE:
             raise IndexCorruptError("the index's query model gives other vectors than the model it was exported "
                                     "from", fix="peelqa index --repair")
 

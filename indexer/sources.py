@@ -56,7 +56,22 @@ def discover(seeds_dir: Path) -> tuple[list[SourceFile], dict[str, str]]:
                 skipped[rel] = reason
             else:
                 found.append(SourceFile(rel, target))
-    return sorted(found, key=lambda s: s.rel), skipped
+    return _once(sorted(found, key=lambda s: s.rel), seeds_dir, skipped), skipped
+
+
+def _once(found: list[SourceFile], seeds_dir: Path, skipped: dict[str, str]) -> list[SourceFile]:
+    """Each file once: a link to a report that is itself in the folder would quote it twice in every answer."""
+    by_target: dict[Path, str] = {}
+    for source in sorted(found, key=lambda s: ((seeds_dir / s.rel).is_symlink(), s.rel)):  # real files first
+        by_target.setdefault(source.path.resolve(), source.rel)
+    kept = []
+    for source in found:
+        first = by_target[source.path.resolve()]
+        if first == source.rel:
+            kept.append(source)
+        else:
+            skipped[source.rel] = f"a link to {first}, which is indexed already; not indexed twice"
+    return kept
 
 
 def _target(path: Path, root: Path) -> tuple[Path, str | None]:

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -187,10 +188,14 @@ def damaged_files(folder: Path, manifest: dict, full: bool | str) -> dict[str, s
     damaged = {}
     for name, record in records.items():
         path = Path(folder) / name
-        if not path.is_file():
+        try:
+            st = os.stat(path)  # one call a file: an index of a million passages holds 50,000 report texts
+        except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
             damaged[name] = "missing"
-        elif path.stat().st_size != record.get("bytes"):
-            damaged[name] = f"{path.stat().st_size} bytes, the manifest says {record.get('bytes')}"
+        elif st.st_size != record.get("bytes"):
+            damaged[name] = f"{st.st_size} bytes, the manifest says {record.get('bytes')}"
         elif _checked(name, full) and _sha256(path) != record.get("sha256"):
             damaged[name] = "its SHA-256 differs from the manifest's"
     return damaged
@@ -372,9 +377,9 @@ def _unit_length(vectors: np.ndarray) -> bool:
     if not len(vectors):
         return True
     step = max(1, len(vectors) // _NORM_SAMPLE)
-    sample = np.concatenate([np.asarray(vectors[::step], dtype=np.float32),
-                             np.asarray(vectors[-min(len(vectors), 64):], dtype=np.float32)])
-    norms = np.linalg.norm(sample, axis=1)
+    picks = np.unique(np.concatenate([np.arange(0, len(vectors), step),
+                                      np.arange(max(0, len(vectors) - 64), len(vectors))]))
+    norms = np.linalg.norm(vector_store.read_rows(vectors, picks), axis=1)
     # 0 is allowed: a text with nothing to embed (a fake test model gives it a zero vector).
     return bool(np.all((np.abs(norms - 1) < _NORM_TOLERANCE) | (norms == 0)))
 
@@ -399,7 +404,7 @@ def load_parts(folder: Path, manifest: dict, skip: set[str] | frozenset[str] = f
                    if wanted(VECTORS) else None)
         sentence_vectors = sentence_rows_ = None
         if wanted(SENTENCES, SENTENCE_ROWS):
-            sentence_vectors = np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)
+            sentence_vectors = vector_store.open_map(folder / SENTENCES)
             sentence_rows_ = np.load(folder / SENTENCE_ROWS, allow_pickle=False)
         lexical = LexicalIndex.load(folder, n) if wanted(BM25_FOLDER) else None
         columns = column_store.load(folder) if wanted(column_store.FOLDER) else None
@@ -457,6 +462,7 @@ def read_index(directory: Path, full_check: bool | None = None) -> IndexData:
     while this one was being read is noticed (the manifest changed) and the new one is read instead.
     """
     for attempt in range(3):
+        stamp = _stamp(Path(directory) / MANIFEST)
         manifest = read_manifest(directory)
         folder = Path(manifest.pop("_directory"))
         full = full_check if full_check is not None else (indexed_bytes(manifest) <= LIMITS.full_check_bytes)
@@ -465,16 +471,28 @@ def read_index(directory: Path, full_check: bool | None = None) -> IndexData:
                 raise _corrupt(folder, damaged)
             data = load_parts(folder, manifest)
         except IndexCorruptError:
-            if attempt < 2 and _swapped(folder, manifest):
+            if attempt < 2 and _swapped(folder, manifest, stamp):
                 continue
             raise
-        if not _swapped(folder, manifest):
+        if not _swapped(folder, manifest, stamp):
             return data
     raise IndexCorruptError(f"index at {directory} kept changing while it was read", fix="try again")
 
 
-def _swapped(folder: Path, manifest: dict) -> bool:
-    """Whether the manifest in `folder` is no longer the one read (a rebuild replaced the index meanwhile)."""
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _swapped(folder: Path, manifest: dict, stamp: tuple[int, int, int] | None) -> bool:
+    """Whether the manifest in `folder` is no longer the one read (a rebuild replaced the index meanwhile).
+    A rebuild renames a new manifest into place, so its file's identity and time tell, without parsing it
+    again (at a million passages the manifest is hundreds of MB)."""
+    if stamp is not None and _stamp(folder / MANIFEST) == stamp:
+        return False
     try:
         now = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -12,6 +12,8 @@ Vectors are L2-normalised, so inner product is cosine.
 
 from __future__ import annotations
 
+import mmap
+import os
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +91,33 @@ class VectorIndex:
         return rows[order], sims[order]
 
 
+def open_map(path: Path) -> np.ndarray:
+    """A .npy of vectors, memory-mapped for reading a few rows at a time: the kernel is told access is
+    random, so reading a candidate's row does not read ahead (and map into this process) megabytes around it."""
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    handle = getattr(array, "_mmap", None)
+    if handle is not None and hasattr(mmap, "MADV_RANDOM"):
+        handle.madvise(mmap.MADV_RANDOM)
+    return array
+
+
+def read_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows of a (memory-mapped) 2-D array, read from its file with one small read each when it is a map, so
+    a sample spread over a file of gigabytes maps none of it into memory."""
+    filename = getattr(array, "filename", None)
+    if not isinstance(array, np.memmap) or filename is None or not array.flags.c_contiguous:
+        return np.asarray(array[rows], dtype=np.float32)
+    width = array.shape[1] * array.itemsize
+    out = np.empty((len(rows), array.shape[1]), dtype=array.dtype)
+    fd = os.open(filename, os.O_RDONLY)
+    try:
+        for k, row in enumerate(rows.tolist()):
+            out[k] = np.frombuffer(os.pread(fd, width, array.offset + row * width), dtype=array.dtype)
+    finally:
+        os.close(fd)
+    return out.astype(np.float32, copy=False)
+
+
 def save_blocks(path: Path, blocks: np.ndarray | list[np.ndarray], dim: int) -> None:
     """Save arrays of `dim` columns one after another as one .npy file, without joining them in memory."""
     blocks = [blocks] if isinstance(blocks, np.ndarray) else [b for b in blocks if len(b)]
@@ -144,7 +173,7 @@ def load(folder: Path, record: dict | None, skip_ann: bool = False) -> VectorInd
     """The index's vectors, memory-mapped, and its graph if it has one (`skip_ann`: exact search only, for a
     rebuild, which needs only the vectors)."""
     folder = Path(folder)
-    vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
+    vectors = open_map(folder / VECTORS)
     ann = None
     if (record or {}).get("backend") == "hnsw" and not skip_ann:
         import faiss

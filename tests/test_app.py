@@ -163,3 +163,22 @@ def test_quote_evidence_never_exceeds_the_answers_and_marks_weak(qa):
     answer = qa.ask("Is the force prepared for an armed attack?", 5)
     assert [q.weak for q in answer.quotes][0] is False and any(q.weak for q in answer.quotes)
     assert all(q.weak for q in qa.ask("Who won the football match on Saturday?", 5).quotes)
+
+
+def test_export_reads_quotes_from_the_index_and_index_version_follows_the_reports(small_service):
+    a = small_service.qa.searcher.passages[1]
+    turns = [{"q": "Who?", "answered": True, "results": [
+        {"rank": 1, "citation": "old", "document": a.document, "start": a.start, "end": a.end},
+        {"rank": 2, "citation": "old", "document": a.document, "start": 0, "end": 10_000}]}]
+    (turn,) = small_service.export(turns)
+    source = (small_service.seeds_dir / "tiny.txt").read_text(encoding="utf-8")
+    assert turn.rows[0].quote == source[a.start:a.end] and turn.rows[0].citation == a.citation  # the index's own
+    assert turn.rows[1].quote == "" and "no longer in the index" in turn.rows[1].citation
+    assert [b.paragraph for b in small_service.layout(a.document)] == [p.paragraph for p in
+                                                                       small_service.qa.searcher.passages]
+    version = small_service.index_version()
+    small_service.rebuild()
+    assert small_service.index_version() == version  # nothing changed
+    (small_service.seeds_dir / "more.md").write_text("# More\n\nLighthouse keepers report to the force.\n")
+    small_service.rebuild()
+    assert small_service.index_version() != version

@@ -72,7 +72,7 @@ def test_clicking_a_citation_in_the_answer_opens_its_paragraph(page):
     ask(page, "Is the force prepared for an armed attack?")
     page.locator("#peelqa-sources label", has_text="[1] ").first.click()
     page.get_by_text("The force is well prepared to respond to an attack").last.wait_for(timeout=15_000)
-    page.wait_for_function("document.getElementById('peelqa-hit').innerText.startsWith('The force is well prepared')")
+    page.wait_for_function("document.getElementById('peelqa-hit')?.innerText.startsWith('The force is well prepared')")
     page.get_by_test_id("bot").first.get_by_role("link", name=re.compile(r"› para 8$")).first.click()
     page.wait_for_function("document.getElementById('peelqa-hit').innerText.includes('first children’s hub')",
                            timeout=15_000)

@@ -258,3 +258,17 @@ def test_a_killed_build_resumes_without_embedding_twice(tmp_path, four, fake_emb
         embedding.CHUNK = original
     assert summary.documents == 4 and summary.embedded == summary.passages - 1  # r0 came from the cache
     assert not (tmp_path / ".index.cache").exists()  # removed once the index is complete
+
+
+def test_one_long_report_reports_embedding_progress_as_it_goes(tmp_path):
+    from indexer.embedding import CHUNK
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "long.txt").write_text("Long report\n\n" + "\n\n".join(
+        f"Paragraph {i} says the force improved its work on case {i}." for i in range(CHUNK)), encoding="utf-8")
+    calls = []
+    build_index(seeds, tmp_path / "index", embedder=FakeEmbedder(),
+                progress=lambda done, total, msg: calls.append((done, total)) if msg == "embedding" else None)
+    assert len(calls) >= 2 and calls[-1][0] == calls[-1][1]  # not one line at the very end
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)

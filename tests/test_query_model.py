@@ -62,3 +62,6 @@ def test_a_damaged_query_model_is_caught_by_its_probe(exported, tmp_path):
     record["probe"] = [x + 0.01 for x in record["probe"]]
     with pytest.raises(IndexCorruptError, match="query model gives other vectors"):
         OnnxEmbedder(copy, record, "x", "y")
+    record["probe"] = [float("nan")] * len(record["probe"])  # NaN compares false with any tolerance
+    with pytest.raises(IndexCorruptError, match="query model gives other vectors"):
+        OnnxEmbedder(copy, record, "x", "y")

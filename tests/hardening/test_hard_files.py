@@ -50,9 +50,13 @@ def test_links_inside_the_folder_work_and_broken_ones_are_named(seeds, tmp_path)
     outside.mkdir()
     (outside / "r.txt").write_text("A report elsewhere.\n")
     (seeds / "linked-folder").symlink_to(outside)
+    (seeds / ".store").mkdir()  # hidden, so not a report itself: reached only through its link
+    (seeds / ".store" / "kept.txt").write_text("A report kept aside.\n")
+    (seeds / "kept.txt").symlink_to(".store/kept.txt")
     found, skipped = discover(seeds)
-    assert [f.rel for f in found] == ["alias.txt", SEED.name]
-    assert skipped == {"dangling.txt": "a broken symbolic link", "linked-folder/": "a link to a folder; not followed"}
+    assert [f.rel for f in found] == [SEED.name, "kept.txt"]
+    assert skipped == {"dangling.txt": "a broken symbolic link", "linked-folder/": "a link to a folder; not followed",
+                       "alias.txt": f"a link to {SEED.name}, which is indexed already; not indexed twice"}
 
 
 def test_pipe_and_other_special_files_are_never_opened(seeds, tmp_path):
