@@ -241,22 +241,31 @@ def test_a_killed_build_resumes_without_embedding_twice(tmp_path, four, fake_emb
 
     class Dies(FakeEmbedder):
         def encode(self, texts):
-            if self.calls >= 1:
+            if any("number 1" in t for t in texts):  # killed on reaching r1: r0 was embedded and cached before
                 raise RuntimeError("killed")
+            return super().encode(texts)
+
+    class Counting(FakeEmbedder):
+        seen: list[str] = []
+
+        def encode(self, texts):
+            self.seen += list(texts)
             return super().encode(texts)
 
     import indexer.embedding as embedding
 
-    small = 1  # one document per call to the model, so the first one is cached before the "kill"
+    small = 1  # one document per group, so r0 is cached before the "kill"
     original, embedding.CHUNK = embedding.CHUNK, small
     try:
         with pytest.raises(RuntimeError, match="killed"):
             build_index(four, tmp_path / "index", embedder=Dies())
-        counting = FakeEmbedder()
+        counting = Counting()
         summary = build_index(four, tmp_path / "index", embedder=counting)
     finally:
         embedding.CHUNK = original
-    assert summary.documents == 4 and summary.embedded == summary.passages - 1  # r0 came from the cache
+    assert summary.documents == 4 and summary.embedded < summary.passages
+    assert not any("number 0" in t for t in counting.seen)  # r0 came from the cache
+    assert any("number 1" in t for t in counting.seen) and any("number 2" in t for t in counting.seen)
     assert not (tmp_path / ".index.cache").exists()  # removed once the index is complete
 
 
