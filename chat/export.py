@@ -35,10 +35,16 @@ def to_csv(turns: list[Turn]) -> str:
     writer.writerow(COLUMNS)
     for t in turns:
         for r in t.rows:
-            writer.writerow([t.question, *r])
+            writer.writerow([_cell(t.question), *r])
         if not t.rows:
-            writer.writerow([t.question, "", "", "", "", "", ""])
+            writer.writerow([_cell(t.question), "", "", "", "", "", ""])
     return out.getvalue()
+
+
+def _cell(question: str) -> str:
+    """A question as a CSV cell a spreadsheet shows as text: a link can make the chat ask anything, so a question
+    starting like a formula ("=HYPERLINK(...)") gets a leading apostrophe. Quotes stay verbatim (report text)."""
+    return "'" + question if question[:1] in ("=", "+", "-", "@", "\t", "\r") else question
 
 
 def to_markdown(turns: list[Turn], version: str = "") -> str:

@@ -38,18 +38,22 @@ def _result(r) -> dict | None:
     return {"rank": rank, "citation": citation, "document": document, "start": start, "end": end}
 
 
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 def restore(kept) -> dict:
     """The kept conversation as the page sent it back, with anything malformed left out."""
     kept = kept if isinstance(kept, dict) else {}
     history = []
-    for m in kept.get("history") or []:
+    for m in _list(kept.get("history")):
         if isinstance(m, dict) and m.get("role") in ("user", "assistant") and _text(m.get("content"), 200_000):
             history.append({"role": m["role"], "content": m["content"]})
     turns = []
-    for t in kept.get("turns") or []:
+    for t in _list(kept.get("turns")):
         q = _text(t.get("q"), LIMITS.question_chars) if isinstance(t, dict) else None
         if q is not None:
-            results = [r for r in map(_result, t.get("results") or []) if r]
+            results = [r for r in map(_result, _list(t.get("results"))) if r]
             turns.append({"q": q, "results": results[:2 * LIMITS.top_k], "answered": t.get("answered") is not False})
     return {"v": _text(kept.get("v"), 64) or "", "history": history[-4 * MAX_TURNS:], "turns": turns[-MAX_TURNS:],
             "last": _text(kept.get("last"), LIMITS.question_chars) or ""}

@@ -82,7 +82,8 @@ class Scoring:
 
     def calibrates_as(self, settings: dict | None) -> bool:
         """Whether a threshold calibrated with `settings` holds for these: they differ at most in how many
-        candidates are rescored, which changes the speed, not the answers (tests/test_quality.py)."""
+        candidates are rescored, which changes the speed and may reorder quotes, never the refusal decision in
+        what was measured (tests/test_quality.py, docs/performance.md)."""
         if not isinstance(settings, dict):
             return False
         mine = {k: v for k, v in self.to_dict().items() if k != "candidates"}

@@ -416,7 +416,11 @@ def load_parts(folder: Path, manifest: dict, skip: set[str] | frozenset[str] = f
         raise _corrupt(folder, [f"cannot load it: {exc}"]) from exc
     data = IndexData(folder, manifest, passages, vectors, sentence_vectors, sentence_rows_, lexical,
                      words, word_vectors, grades, columns)
-    if problems := _inconsistencies(data, dim):
+    try:
+        problems = _inconsistencies(data, dim)
+    except (OSError, ValueError) as exc:  # a file replaced while its rows were sampled (a rebuild swapped it in)
+        raise _corrupt(folder, [f"cannot check it: {exc}"]) from exc
+    if problems:
         raise _corrupt(folder, problems)
     return data
 

@@ -1,7 +1,7 @@
 """Passage vectors behind a small interface, the backend named in the manifest.
 
     exact   vectors.npy, memory-mapped: inner product with every allowed row (numpy). Below ANN_MIN passages
-            this is fast enough (1 ms at 10,000 passages, ~40 ms at a million) and always exact.
+            this is fast enough and always exact.
     hnsw    the same vectors.npy, plus ann.faiss: a FAISS HNSW graph over 8-bit quantised copies (a quarter of
             the memory of the vectors), for candidates only; they are rescored from the exact vectors. Its
             recall against exact search is measured when it is built and recorded in the manifest.
@@ -20,8 +20,8 @@ import numpy as np
 
 VECTORS = "vectors.npy"
 ANN = "ann.faiss"
-# Measured with benchmarks/scale.py on these 2 cores: exact scoring of all passages costs ~4 ms at 100,000
-# and ~40 ms at 1,000,000; the HNSW graph answers in ~1-2 ms. Below this many passages, exact is kept.
+# Below this many passages, exact is kept: a query reads every vector (1.5 GB at a million), which the graph
+# avoids. Not tuned: at 1,000,000 the graph's candidates cost top-5 agreement (docs/performance.md).
 ANN_MIN = 250_000
 EXACT_MAX = 50_000  # a filter allowing fewer rows than this is scored exactly, even with a graph
 HNSW_M = 32

@@ -29,3 +29,10 @@ def test_markdown_quotes_each_line_verbatim_under_its_question():
     assert "## Football?\n\n_The indexed reports do not appear to cover this question; its closest matches:_" in md
     assert "## why?\n\n_No quotes._" in md
     assert to_markdown([]) == "# peelqa conversation\n\nNo questions asked.\n"
+
+
+def test_a_question_that_looks_like_a_formula_is_text_in_the_csv():
+    from chat.export import _cell
+
+    assert _cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")' and _cell("@x") == "'@x"
+    assert _cell("Is Cleveland good?") == "Is Cleveland good?"

@@ -45,3 +45,11 @@ def test_only_the_latest_turns_are_kept():
     for n in range(MAX_TURNS + 5):
         kept = add_turn(kept, "v", [{"role": "user", "content": str(n)}], str(n), [], "")
     assert len(kept["turns"]) == MAX_TURNS and kept["turns"][0]["q"] == "5"
+
+
+def test_restore_leaves_out_values_of_the_wrong_shape():
+    from chat.kept import restore
+
+    for bad in ({"history": 1}, {"turns": 1}, {"turns": [{"q": "x", "results": 5}]}, {"history": "abc"}):
+        kept = restore(bad)
+        assert kept["history"] == [] and all(t["results"] == [] for t in kept["turns"])
