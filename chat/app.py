@@ -116,6 +116,18 @@ def sweep_upload_debris(age: float = 60.0) -> int:
     return removed
 
 
+def report_files(**kwargs) -> gr.File:
+    """The upload box. Its type check is peelqa's own (`ChatService.save_upload`, which also deletes the refused
+    file): Gradio's would turn a client that skips the page's file picker into a logged traceback and leave the
+    refused file in its upload folder, and it makes an empty temporary file for every upload. Replaced on this
+    one instance: a subclass of a Gradio component makes Gradio write a .pyi stub beside this module."""
+    from gradio.utils import NamedString
+
+    box = gr.File(**kwargs)
+    box._process_single_file = lambda f: NamedString(f.path)
+    return box
+
+
 def build_app(service: ChatService) -> gr.Blocks:
     choices = service.filter_choices()
 
@@ -325,9 +337,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         with gr.Tab("Index"):
             table = gr.Dataframe(service.documents(), headers=ChatService.DOCUMENT_COLUMNS,
                                  interactive=False, label="Indexed reports")
-            files = gr.File(file_count="multiple", file_types=list(SUFFIXES),
-                            label="Add reports (" + ", ".join(SUFFIXES) + ")",
-                            elem_id="peelqa-upload")
+            files = report_files(file_count="multiple", file_types=list(SUFFIXES),
+                                 label="Add reports (" + ", ".join(SUFFIXES) + ")", elem_id="peelqa-upload")
             upload_status = gr.Markdown()
             rebuild_btn = gr.Button("Rebuild index", variant="primary")
             rebuild_status = gr.Markdown()
@@ -353,11 +364,18 @@ def build_app(service: ChatService) -> gr.Blocks:
         chatbot.clear(on_clear, None, cleared, api_visibility="private")
         # The file's text goes to a hidden box, and the page saves it from there (nothing is written on the server).
         exported = gr.Textbox(visible="hidden", elem_id="peelqa-exported")
-        export_md.click(lambda k: to_markdown(service.export(restore(k)["turns"]), service.index_version()),
+        def exporter(write):
+            def run(k):
+                try:
+                    return write(service.export(restore(k)["turns"]))
+                except PeelqaError as exc:  # e.g. the index was found damaged since the answers were given
+                    raise user_error(exc) from None
+            return run
+
+        export_md.click(exporter(lambda turns: to_markdown(turns, service.index_version())),
                         kept, exported, api_visibility="private").then(
             None, exported, None, js=download_js("peelqa-conversation.md", "text/markdown"))
-        export_csv.click(lambda k: to_csv(service.export(restore(k)["turns"])), kept, exported,
-                         api_visibility="private").then(
+        export_csv.click(exporter(to_csv), kept, exported, api_visibility="private").then(
             None, exported, None, js=download_js("peelqa-conversation.csv", "text/csv"))
         demo.load(on_load, [kept, chatbot], [chatbot, sources, results_state, last_question, panel, kept, *dropdowns],
                   api_visibility="private").then(None, None, None, js=LOAD_JS)

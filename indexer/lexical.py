@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import REPAIR, IndexCorruptError
 from .passage import Passage
 from .text import fold
 
@@ -186,7 +187,8 @@ class LexicalIndex:
         index = cls(vocab, **arrays)
         if (not isinstance(vocab, list) or len(index.term_ptr) != len(vocab) + 1 or index.size != size
                 or int(index.term_ptr[-1]) != len(index.term_rows) or len(index.weight) != len(index.term_rows)
-                or len(index.term_tf) != len(index.term_rows)):
+                or len(index.term_tf) != len(index.term_rows)
+                or (len(index.term_ptr) and int(index.term_ptr[0]) != 0) or np.any(np.diff(index.term_ptr) < 0)):
             raise ValueError(f"{FOLDER}: its arrays do not agree with each other or with {size} passages")
         return index
 
@@ -222,7 +224,11 @@ class LexicalIndex:
         for t in self.query_ids(question):
             a, b = int(self.term_ptr[t]), int(self.term_ptr[t + 1])
             idf = math.log(1 + (n - (b - a) + 0.5) / ((b - a) + 0.5))
-            out[self.term_rows[a:b]] += np.float32(idf) * self.weight[a:b]
+            try:
+                out[self.term_rows[a:b]] += np.float32(idf) * self.weight[a:b]
+            except IndexError:  # only a garbled postings file (checksummed at load when small; large ones later)
+                raise IndexCorruptError(f"the index is damaged ({FOLDER}: a posting names a passage past the last one)",
+                                        fix=REPAIR) from None
         return out
 
 

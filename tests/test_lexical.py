@@ -91,3 +91,22 @@ def test_holds_is_the_postings_lookup():
         expected = set(index.passages_with(word).tolist()) if index.knows(word) else set()
         assert {row for row in range(len(TEXTS)) if index.holds(word, row)} == expected
     assert index.holds("calls", 2) and not index.holds("calls", 3)
+
+
+def test_garbled_postings_are_a_damaged_index_not_a_crash(tmp_path):
+    from indexer.errors import IndexCorruptError
+    from indexer.lexical import FOLDER
+
+    passages = [passage(i, t) for i, t in enumerate(TEXTS)]
+    LexicalIndex.build(passages).save(tmp_path)
+    ptr = np.load(tmp_path / FOLDER / "term_ptr.npy")
+    ptr[1], ptr[2] = ptr[2], ptr[1]  # out of order: some term's postings would run backwards
+    np.save(tmp_path / FOLDER / "term_ptr.npy", ptr)
+    with pytest.raises(ValueError, match="do not agree"):
+        LexicalIndex.load(tmp_path, len(passages))
+    LexicalIndex.build(passages).save(tmp_path)
+    rows = np.load(tmp_path / FOLDER / "term_rows.npy")
+    rows[:] = len(passages) + 5  # a large postings file is checksummed only in the background
+    np.save(tmp_path / FOLDER / "term_rows.npy", rows)
+    with pytest.raises(IndexCorruptError, match="a posting names a passage past the last one"):
+        LexicalIndex.load(tmp_path, len(passages)).scores("emergency calls")

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -184,3 +185,28 @@ def test_upload_debris_is_swept(tmp_path, monkeypatch):
         os_module.utime(path, (old, old))
     assert sweep_upload_debris() == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+
+
+def test_a_client_skipping_the_file_picker_gets_the_message_and_leaves_no_file(live_app, capfd):
+    """A script (not the page) may send any file to the upload box: it is refused in one line, with the
+    same message as the page shows, no traceback, and the refused file is deleted."""
+    service, url = live_app
+    with httpx.Client(timeout=60) as client:
+        stored = client.post(url + "gradio_api/upload", files={"files": ("evil.exe", b"MZ\x90\x00")}).json()[0]
+        config = client.get(url + "config").json()
+        box = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "peelqa-upload")
+        fn = next(d["id"] for d in config["dependencies"] if [box, "upload"] in d["targets"])
+        client.post(url + "gradio_api/queue/join", json={
+            "data": [[{"path": stored, "orig_name": "evil.exe", "meta": {"_type": "gradio.FileData"}}]],
+            "fn_index": fn, "trigger_id": box, "session_hash": "script"}).raise_for_status()
+        done = None
+        with client.stream("GET", url + "gradio_api/queue/data", params={"session_hash": "script"}) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data:") and '"process_completed"' in line:
+                    done = json.loads(line[5:])
+                    break
+    assert done["success"], done
+    assert done["output"]["data"][0].startswith(r"⚠️ 'evil\.exe' is not a \.txt or \.md")
+    assert not Path(stored).exists()
+    assert "Traceback" not in capfd.readouterr().err
+    assert not any(p.name == "evil.exe" for p in service.seeds_dir.iterdir())
