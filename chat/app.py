@@ -33,14 +33,14 @@ from .render import (  # noqa: E402
     source_html,
 )
 from .service import ChatService  # noqa: E402
-from .views import grades_html, mentions_markdown  # noqa: E402
+from .views import filters_note, grades_html, indexed_markdown, mentions_markdown  # noqa: E402
 
-EXAMPLES = [
-    "Is Cleveland good at investigating crime?",
-    "What should the force improve about domestic abuse?",
-    "How does the force respond to missing children?",
-    "Is the force prepared for an armed attack?",
-]
+
+def example_questions(forces: list[str]) -> list[str]:
+    """The empty chat's example questions; the first names an indexed force, so it has an answer."""
+    force = forces[0] if forces else "the force"
+    return [f"Is {force} good at investigating crime?", "What should the force improve about domestic abuse?",
+            "How does the force respond to missing children?", "Is the force prepared for an armed attack?"]
 
 
 log = logging.getLogger("peelqa")
@@ -137,7 +137,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         try:
             answer = service.ask(message, int(top_k), filters, last_question)
             link = share_link(message, service.index_version(), answer.context, filters)
-            reply = (note + answer_markdown(answer) + f"\n\n[Link to this answer]({link})")
+            reply = (note + filters_note(filters, dict(FILTERS)) + answer_markdown(answer)
+                     + f"\n\n[Link to this answer]({link})")
             results = [q.to_dict() for q in answer.quotes]
         except PeelqaError as exc:
             log.warning("%s: %s", type(exc).__name__, exc)
@@ -163,6 +164,9 @@ def build_app(service: ChatService) -> gr.Blocks:
         history, results, new_last, kept = answer_turn(message, history, top_k, last_question, filters, kept)
         radio, hint = sources_of(results)
         return history, "", radio, results, new_last, hint, kept
+
+    def on_example(picked: gr.SelectData, history, top_k, last_question, kept, *filter_values):
+        return on_ask(picked.value["text"], history, top_k, last_question, kept, *filter_values)
 
     def on_load(kept, shown, request: gr.Request):
         """A reload brings the kept conversation back; a link (?q=...) asks its question after it."""
@@ -239,8 +243,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         except PeelqaError as exc:
             status = f"⚠️ {escape_md(str(exc))}"
         c = service.filter_choices()
-        return (status, service.documents(), grades_html(*service.grades_table()),
-                *(gr.update(choices=c[key]) for key, _ in FILTERS))
+        return (status, service.documents(), indexed_markdown(service.documents()),
+                grades_html(*service.grades_table()), *(gr.update(choices=c[key]) for key, _ in FILTERS))
 
     def on_upload(files):
         sweep_upload_debris()
@@ -295,53 +299,67 @@ def build_app(service: ChatService) -> gr.Blocks:
         # The page's one H1 (the theme adds none).
         gr.Markdown("# peelqa — answers quoted from police inspection reports\n"
                     "Every answer is an exact quote with its citation. Nothing is generated.")
-        with gr.Tab("Chat"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    # No autoscroll: it showed the end of each answer (its weakest quote); ANSWER_JS shows the
-                    # start instead. No share or copy buttons: one was unlabelled, the others copied markdown
-                    # source; each answer has its own "Copy quote" and "Copy answer" links instead.
-                    chatbot = gr.Chatbot(label="Answers", height=560, allow_tags=False, sanitize_html=True,
-                                         feedback_options=None, elem_id="peelqa-chat", autoscroll=False, buttons=[])
-                    question = gr.Textbox(label="Question", placeholder="Ask about the reports…", lines=1,
-                                          elem_id="peelqa-question")
-                    with gr.Row():
-                        ask_btn = gr.Button("Ask", variant="primary", elem_id="peelqa-ask")
-                        clear_btn = gr.Button("Clear", elem_id="peelqa-clear")
-                    with gr.Row():  # the conversation as a file, each quote read again from the index
-                        export_md = gr.Button("Export as Markdown", size="sm", elem_id="peelqa-export-md")
-                        export_csv = gr.Button("Export as CSV", size="sm", elem_id="peelqa-export-csv")
-                    gr.Examples(EXAMPLES, inputs=question, label="Try")
-                    with gr.Accordion("Filters", open=False):
-                        top_k = gr.Slider(1, 10, value=5, step=1, label="Quotes per answer")
-                        dropdowns = [gr.Dropdown(choices[key], multiselect=True, label=label)
-                                     for key, label in FILTERS]
-                with gr.Column(scale=2):
-                    sources = gr.Radio([], label="Sources of the last answer (choose one to read it in context)",
-                                       elem_id="peelqa-sources")
-                    panel = gr.HTML(PANEL_EMPTY, elem_id="peelqa-panel")
-        with gr.Tab("Grades"):
-            gr.Markdown("Every grade the indexed reports state, by force and year; choose one to read the "
-                        "sentence it comes from.")
-            grades_view = gr.HTML(grades_html(*service.grades_table()), elem_id="peelqa-grades")
-            grades_panel = gr.HTML("", elem_id="peelqa-grades-panel")
-        with gr.Tab("Find"):
-            gr.Markdown("Every passage that mentions a phrase, in every report: shows where reports say "
-                        "something, and that a report never mentions it.")
-            with gr.Row():
-                phrase = gr.Textbox(label="Phrase", placeholder="e.g. missing children", elem_id="peelqa-phrase",
-                                    scale=4)
-                stemmed = gr.Checkbox(label="Match word stems (inspect = inspected, inspections)", scale=1)
-            find_btn = gr.Button("Find every mention")
-            mentions = gr.Markdown(elem_id="peelqa-mentions")
-        with gr.Tab("Index"):
-            table = gr.Dataframe(service.documents(), headers=ChatService.DOCUMENT_COLUMNS,
-                                 interactive=False, label="Indexed reports")
-            files = report_files(file_count="multiple", file_types=list(SUFFIXES),
-                                 label="Add reports (" + ", ".join(SUFFIXES) + ")", elem_id="peelqa-upload")
-            upload_status = gr.Markdown()
-            rebuild_btn = gr.Button("Rebuild index", variant="primary")
-            rebuild_status = gr.Markdown()
+        with gr.Row(elem_id="peelqa-header"):
+            indexed = gr.Markdown(indexed_markdown(service.documents()), elem_id="peelqa-indexed")
+            to_index = gr.Button("All indexed reports", size="sm", scale=0, min_width=160)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        # No autoscroll: it showed the end of each answer (its weakest quote); ANSWER_JS shows the
+                        # start instead. No share or copy buttons: one was unlabelled, the others copied markdown
+                        # source; each answer has its own "Copy quote" and "Copy answer" links instead. The
+                        # examples show in the empty chat (the first screen) and ask when clicked.
+                        chatbot = gr.Chatbot(label="Answers", height=460, allow_tags=False, sanitize_html=True,
+                                             feedback_options=None, elem_id="peelqa-chat", autoscroll=False, buttons=[],
+                                             placeholder="**Ask a question about the indexed reports**, or try one:",
+                                             examples=[{"text": q} for q in example_questions(choices["force"])])
+                        with gr.Row(equal_height=True):
+                            question = gr.Textbox(label="Question", placeholder="Ask about the reports…", lines=1,
+                                                  elem_id="peelqa-question", scale=5, min_width=240)
+                            ask_btn = gr.Button("Ask", variant="primary", elem_id="peelqa-ask", scale=1, min_width=80)
+                            clear_btn = gr.Button("Clear", elem_id="peelqa-clear", scale=1, min_width=80)
+                        # The common filters in sight (chosen values show as chips); the rest folded.
+                        boxes = {}
+                        with gr.Row(elem_id="peelqa-filters"):
+                            for key, label in FILTERS[1:4]:
+                                boxes[key] = gr.Dropdown(choices[key], multiselect=True, label=label, min_width=120,
+                                                         elem_classes="peelqa-filter")
+                        with gr.Accordion("More filters", open=False):
+                            top_k = gr.Slider(1, 10, value=5, step=1, label="Quotes per answer")
+                            for key, label in (FILTERS[0], FILTERS[4]):
+                                boxes[key] = gr.Dropdown(choices[key], multiselect=True, label=label,
+                                                         elem_classes="peelqa-filter")
+                        dropdowns = [boxes[key] for key, _ in FILTERS]
+                        with gr.Row():  # the conversation as a file, each quote read again from the index
+                            export_md = gr.Button("Export as Markdown", size="sm", elem_id="peelqa-export-md")
+                            export_csv = gr.Button("Export as CSV", size="sm", elem_id="peelqa-export-csv")
+                    with gr.Column(scale=2, elem_id="peelqa-sources-col"):
+                        sources = gr.Radio([], label="Sources of the last answer (choose one to read it in context)",
+                                           elem_id="peelqa-sources")
+                        panel = gr.HTML(PANEL_EMPTY, elem_id="peelqa-panel")
+            with gr.Tab("Grades"):
+                gr.Markdown("Every grade the indexed reports state, by force and year; choose one to read the "
+                            "sentence it comes from.")
+                grades_view = gr.HTML(grades_html(*service.grades_table()), elem_id="peelqa-grades")
+                grades_panel = gr.HTML("", elem_id="peelqa-grades-panel")
+            with gr.Tab("Find"):
+                gr.Markdown("Every passage that mentions a phrase, in every report: shows where reports say "
+                            "something, and that a report never mentions it.")
+                with gr.Row():
+                    phrase = gr.Textbox(label="Phrase", placeholder="e.g. missing children", elem_id="peelqa-phrase",
+                                        scale=4)
+                    stemmed = gr.Checkbox(label="Match word stems (inspect = inspected, inspections)", scale=1)
+                find_btn = gr.Button("Find every mention")
+                mentions = gr.Markdown(elem_id="peelqa-mentions")
+            with gr.Tab("Index", id="index"):
+                table = gr.Dataframe(service.documents(), headers=ChatService.DOCUMENT_COLUMNS,
+                                     interactive=False, label="Indexed reports")
+                files = report_files(file_count="multiple", file_types=list(SUFFIXES),
+                                     label="Add reports (" + ", ".join(SUFFIXES) + ")", elem_id="peelqa-upload")
+                upload_status = gr.Markdown()
+                rebuild_btn = gr.Button("Rebuild index", variant="primary")
+                rebuild_status = gr.Markdown()
 
         jump = gr.Textbox(visible="hidden", elem_id="peelqa-jump")
         # The conversation, in this browser only. A fixed secret, so it survives a restart of the server (a random
@@ -354,6 +372,9 @@ def build_app(service: ChatService) -> gr.Blocks:
         outputs = [chatbot, question, sources, results_state, last_question, panel, kept]
         question.submit(on_ask, inputs, outputs, api_visibility="private").then(None, None, None, js=ANSWER_JS)
         ask_btn.click(on_ask, inputs, outputs, api_visibility="private").then(None, None, None, js=ANSWER_JS)
+        chatbot.example_select(on_example, inputs[1:], outputs, api_visibility="private").then(
+            None, None, None, js=ANSWER_JS)
+        to_index.click(lambda: gr.Tabs(selected="index"), None, tabs, api_visibility="private")
         # Clearing (the button or the chat's trash icon) clears everything: messages, sources, the follow-up
         # context and the kept copy.
         def on_clear():
@@ -392,7 +413,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         find_btn.click(on_find, [phrase, stemmed], mentions, api_visibility="private")
         files.upload(on_upload, files, upload_status, api_visibility="private")
         # Rebuilds are not queued: a second one runs at once and is refused by the service ("already running").
-        rebuild_btn.click(on_rebuild, None, [rebuild_status, table, grades_view, *dropdowns],
+        rebuild_btn.click(on_rebuild, None, [rebuild_status, table, indexed, grades_view, *dropdowns],
                           api_visibility="private", concurrency_limit=None)
         gr.api(api_ask, api_name="ask")
         gr.api(api_rebuild, api_name="rebuild", concurrency_limit=None)

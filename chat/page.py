@@ -47,6 +47,25 @@ select:focus-visible, [tabindex]:focus-visible, label:has(input:focus-visible) {
 .dark input:focus-visible, .dark [tabindex]:focus-visible, .dark label:has(input:focus-visible) {
   outline-color: #93c5fd !important; }
 #peelqa-chat details > summary { cursor: pointer; }
+/* An empty filter's input is pale grey in Gradio's light theme (1.9:1 on white); the filters sit on the first
+   screen, so they take the text colour. */
+.peelqa-filter input { color: var(--body-text-color) !important; }
+/* (Gradio puts its container's classes before every selector here, so nothing can start at body.)
+   Phones: a smaller title, so the question box is on the first screen; a source opens in a sheet over the lower
+   part of the screen, next to the answer it belongs to, instead of ~1,000 px below it (PAGE_JS opens it). */
+#peelqa-sheet-close { display: none; }
+@media (max-width: 640px) {
+  h1 { font-size: 1.35rem !important; line-height: 1.25 !important; }
+  #peelqa-chat { height: 400px !important; }
+  #peelqa-chat a { scroll-margin-top: 12px; }
+  #peelqa-sources-col.peelqa-sheet-open { position: fixed; left: 0; right: 0; bottom: 0; z-index: 1000;
+    max-height: 62vh; margin: 0; padding: 6px 10px 10px; overflow-y: auto; min-width: 0 !important;
+    flex-wrap: nowrap !important; gap: 6px;
+    background: var(--body-background-fill); border-top: 2px solid #9a3412; box-shadow: 0 -6px 18px #0005; }
+  #peelqa-sources-col.peelqa-sheet-open #peelqa-sources { display: none; }
+  #peelqa-sources-col.peelqa-sheet-open #peelqa-sheet-close { display: block; margin-left: auto; }
+  #peelqa-sources-col.peelqa-sheet-open .peelqa-source { max-height: calc(62vh - 70px) !important; }
+}
 /* Gradio's footer link is light grey on white (1.9:1). */
 footer .show-api { color: #52525b !important; }
 .dark footer .show-api { color: #d4d4d8 !important; }
@@ -129,7 +148,36 @@ PAGE_JS = """
     box.dispatchEvent(new Event('input', {bubbles: true}));
   }, true);
 
-  // "/" goes to the question box (unless typing elsewhere); Esc there clears it.
+  // On a phone a source opens in a sheet over the lower part of the screen (see CSS); this closes it.
+  window.peelqaSheet = (open) => {
+    const column = document.getElementById('peelqa-sources-col');
+    if (!column) return;
+    let close = document.getElementById('peelqa-sheet-close');
+    if (!close) {
+      close = document.createElement('button');
+      close.id = 'peelqa-sheet-close';
+      close.type = 'button';
+      close.textContent = 'Close source ✕';
+      close.className = 'lg secondary sm';
+      close.addEventListener('click', () => window.peelqaSheet(false));
+      column.prepend(close);
+    }
+    const phone = window.matchMedia('(max-width: 640px)').matches;
+    const wasOpen = column.classList.contains('peelqa-sheet-open');
+    column.classList.toggle('peelqa-sheet-open', Boolean(open && phone));
+    if (open && phone) {  // focus goes to the sheet, and back to the citation it came from when it closes
+      if (!wasOpen) window.peelqaSheetFrom = document.activeElement;
+      close.focus({preventScroll: true});
+      // the answer quoting this source stays in sight above the sheet
+      if (window.peelqaSheetFrom && window.peelqaSheetFrom.closest('#peelqa-chat')) {
+        window.peelqaSheetFrom.scrollIntoView({block: 'start'});
+      }
+    } else if (wasOpen && window.peelqaSheetFrom) {
+      window.peelqaSheetFrom.focus({preventScroll: true});
+    }
+  };
+
+  // "/" goes to the question box (unless typing elsewhere); Esc there clears it, and elsewhere closes a sheet.
   document.addEventListener('keydown', (event) => {
     const box = document.querySelector('#peelqa-question textarea');
     const t = event.target;
@@ -141,6 +189,8 @@ PAGE_JS = """
     } else if (event.key === 'Escape' && t === box && box.value) {
       box.value = '';
       box.dispatchEvent(new Event('input', {bubbles: true}));
+    } else if (event.key === 'Escape' && document.querySelector('.peelqa-sheet-open')) {
+      window.peelqaSheet(false);
     }
   });
 }
@@ -151,6 +201,7 @@ PAGE_JS = """
 # The chat may render a few frames after the event ends, so it waits for the new question to appear.
 ANSWER_JS = """
 () => {
+  if (window.peelqaSheet) window.peelqaSheet(false);
   const chat = document.getElementById('peelqa-chat');
   if (!chat) return;
   const seen = Number(chat.dataset.questions || 0);
@@ -194,6 +245,7 @@ ANSWER_JS = """
 # source is announced by its citation.
 SCROLL_JS = """
 () => {
+  if (window.peelqaSheet && document.querySelector('#peelqa-panel [id=peelqa-hit]')) window.peelqaSheet(true);
   let said = false;
   document.querySelectorAll('[id=peelqa-hit]').forEach((m) => {
     const box = m.closest('.peelqa-source');

@@ -49,3 +49,31 @@ def mentions_markdown(found: Mentions, limit: int = 200) -> str:
     if len(found.mentions) > limit:
         lines += ["", f"_{len(found.mentions) - limit} more: use `peelqa find --csv` for all of them._"]
     return "\n".join(lines)
+
+
+def indexed_markdown(rows: list[list], shown: int = 6) -> str:
+    """The chat's header line: what the answers can come from. A few reports are named one by one
+    ("3 reports: Cleveland 2016 Effectiveness, …"); many are summed up by force with their years."""
+    if not rows:
+        return "**No reports indexed yet.** Add some in the Index tab."
+    n = len(rows)
+    head = f"**{n} report{'s' if n != 1 else ''} indexed:** "
+    if n <= 4:
+        names = [" ".join(str(v) for v in (r[1] or r[0], r[2], r[3]) if v) for r in rows]
+        return head + escape_md(", ".join(names)) + "."
+    years: dict[str, set[str]] = {}
+    for r in rows:
+        years.setdefault(str(r[1] or r[0] or r[4]), set()).update([str(r[2])] if r[2] else [])
+    named = []
+    for force in sorted(years)[:shown]:
+        span = sorted(years[force])
+        named.append(" ".join([force, ", ".join(span) if len(span) <= 3 else f"{span[0]}–{span[-1]}"]).strip())
+    more = len(years) - shown
+    return (head + f"{len(years)} force{'s' if len(years) != 1 else ''} — " + escape_md(", ".join(named))
+            + (f" and {more} more" if more > 0 else "") + ".")
+
+
+def filters_note(filters: dict[str, list], labels: dict[str, str]) -> str:
+    """The line an answer starts with when filters narrowed it: an answer never hides that it was filtered."""
+    parts = [f"{labels[key]}: {', '.join(str(v) for v in values)}" for key, values in filters.items() if values]
+    return f"_Searched only — {escape_md('; '.join(parts))}._\n\n" if parts else ""
