@@ -21,8 +21,10 @@ from indexer.limits import LIMITS  # noqa: E402
 from indexer.sources import SUFFIXES  # noqa: E402
 
 from .export import to_csv, to_markdown  # noqa: E402
+from .guard import guard  # noqa: E402
 from .kept import add_turn, empty, parse_share, restore, share_link  # noqa: E402
 from .page import ANSWER_JS, CSS, LOAD_JS, PAGE_JS, SCROLL_JS, download_js  # noqa: E402
+from .qa import check_flag  # noqa: E402
 from .render import (  # noqa: E402
     answer_markdown,
     escape_md,
@@ -269,7 +271,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         """Answer a question; `previous` is the earlier question, for follow-ups; `by_report` adds a row per report
         (on by itself for comparisons). Same JSON as `peelqa ask --json`."""
         try:
-            return service.ask(question, 5 if top_k is None else top_k, None, previous, by_report is True).to_dict()
+            flag = check_flag(by_report, "by_report")
+            return service.ask(question, 5 if top_k is None else top_k, None, previous, flag).to_dict()
         except PeelqaError as exc:
             raise user_error(exc) from None
 
@@ -419,7 +422,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         gr.api(api_rebuild, api_name="rebuild", concurrency_limit=None)
         # For the page's copy links only (not part of the documented API); quick, so never queued behind questions.
         gr.api(api_copy, api_name="copy", concurrency_limit=None, api_visibility="undocumented")
-    return demo
+    return guard(demo)
 
 
 def start(service: ChatService, host: str = "127.0.0.1", port: int | None = None) -> tuple[gr.Blocks, str]:

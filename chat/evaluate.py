@@ -180,10 +180,9 @@ def save_threshold(model_name: str, scoring, value: float, calibrated_on: str, i
     reg.setdefault("models", {}).setdefault(model_name, {}).setdefault("retrieval", {})[scoring.mode] = record
     path.write_text(json.dumps(reg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if index_dir is not None and scoring.mode == "hybrid":
-        from indexer.store import MANIFEST
+        from indexer.store import MANIFEST, write_manifest
 
-        manifest_path = Path(index_dir) / MANIFEST
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads((Path(index_dir) / MANIFEST).read_text(encoding="utf-8"))
         manifest["retrieval"] = record
-        manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_manifest(Path(index_dir), manifest)  # signed again: the calibration is a legitimate edit
     return path

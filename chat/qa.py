@@ -63,6 +63,16 @@ def check_top_k(top_k) -> int:
     return top_k
 
 
+def check_flag(value, name: str) -> bool:
+    """A yes/no argument: JSON true or false (or left out: None is false); "yes", 1 or "true" are refused
+    rather than read as false, which would quietly answer another question."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise BadInputError(f"{name} must be true or false, not {value!r}"[:200])
+    return value
+
+
 class QA:
     """A loaded index, its calibrated refusal threshold, and what its reports are (for scoping)."""
 

@@ -43,7 +43,7 @@ from .store import (
 )
 
 # Bump when parsing or splitting changes, so a rebuild re-parses files whose bytes did not change.
-PARSER_VERSION = 6
+PARSER_VERSION = 7
 
 Progress = Callable[[int, int, str], None]
 

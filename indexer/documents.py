@@ -55,7 +55,7 @@ def read_all(files, seeds_dir: Path, reuse: dict, previous, count_tokens, max_to
         skipped: filled with {file: reason} for files that cannot be indexed.
     """
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    sidecars = read_sidecars(seeds_dir, [f.rel for f in files])
+    sidecars = read_sidecars(seeds_dir, [f.rel for f in files], skipped)
     out: list[Read] = []
     for n, source_file in enumerate(files, start=1):
         rel = source_file.rel

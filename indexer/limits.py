@@ -44,11 +44,20 @@ class Limits:
     sentences_per_passage: int = 24
     question_chars: int = 2_000
     context_chars: int = 2_000
+    # Messages of a chat conversation sent back with a question: a question and its answer are two, the
+    # browser keeps the latest 50 questions; a script sending more has the oldest left out (not refused).
+    chat_messages: int = 400
     # Quotes per answer.
     top_k: int = 50
     # Words of one question that are spell-repaired or embedded for coverage; the rest count as unknown.
     repaired_words: int = 8
     unknown_words: int = 32
+    # A metadata file: `<file>.meta.json` or a folder's `reports.csv` (a row per report: ~200 bytes, so
+    # 4 MiB holds ~20,000 reports).
+    sidecar_bytes: int = 4 * MIB
+    # Characters of a report's title, and of any metadata field shown in a citation: the longest real
+    # inspection titles are ~150 characters; longer is cut at a word with "…".
+    title_chars: int = 300
     # Per uploaded file in the chat, by suffix.
     upload_bytes: dict[str, int] = field(default_factory=_upload_bytes)
     # Index files up to this total size are checksummed in full on every load; larger indexes are checked
@@ -90,6 +99,8 @@ def limits_table(limits: Limits = LIMITS) -> str:
         ("previous question (follow-up context)", f"{limits.context_chars:,} characters", "refused with the length"),
         ("quotes per answer (`top_k`)", f"1 to {limits.top_k}", "refused"),
         ("uploaded report", per_suffix(limits.upload_bytes), "refused with the exact size"),
+        ("metadata file (`.meta.json`, `reports.csv`)", human_bytes(limits.sidecar_bytes), "named and not used"),
+        ("report title, metadata field", f"{limits.title_chars:,} characters", "cut at a word, with …"),
         ("index checked in full on every load", human_bytes(limits.full_check_bytes),
          "larger: sizes, headers, counts and norms on load; all checksums by `peelqa check` and, "
          "in the background, by `peelqa serve`"),

@@ -8,13 +8,16 @@ year cannot be found is still indexed, and flagged. Pure functions, except `read
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from .forces import FORCE_NAME, ForceRegistry
-from .text import fold
+from .limits import LIMITS
+from .sources import SourceError, read_sidecar
+from .text import clip, fold
 
 PILLARS = ("Effectiveness", "Efficiency", "Legitimacy", "Leadership")
 FIELDS = ("force", "year", "pillar", "title", "published", "url", "period")
@@ -99,38 +102,51 @@ def front_matter(source: str) -> tuple[dict, int]:
     return (data if isinstance(data, dict) else {}), m.end()
 
 
-def read_sidecars(seeds_dir: Path, files: list[str]) -> dict[str, dict]:
-    """{document: fields} from `<file>.meta.json` beside a report and `reports.csv` rows in its folder."""
+def read_sidecars(seeds_dir: Path, files: list[str], skipped: dict[str, str] | None = None) -> dict[str, dict]:
+    """{document: fields} from `<file>.meta.json` beside a report and `reports.csv` rows in its folder.
+    A metadata file that cannot be used (a link out of the folder, too big, not JSON or CSV) is named in
+    `skipped` and its reports are indexed without it."""
+    skipped = {} if skipped is None else skipped
     out: dict[str, dict] = {}
     tables: dict[str, dict[str, dict]] = {}
     for rel in files:
         folder = PurePosixPath(rel).parent
         if folder.as_posix() not in tables:
-            tables[folder.as_posix()] = _csv_rows(Path(seeds_dir) / folder / "reports.csv")
-        fields = dict(tables[folder.as_posix()].get(PurePosixPath(rel).name, {}))
-        for sidecar in (Path(seeds_dir) / f"{rel}.meta.json", (Path(seeds_dir) / rel).with_suffix(".meta.json")):
-            if sidecar.is_file():
-                try:
-                    data = json.loads(sidecar.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    continue
-                if isinstance(data, dict):
-                    fields.update(data)
-                    break
+            tables[folder.as_posix()] = _sidecar(seeds_dir, (folder / "reports.csv").as_posix(), _csv_rows, skipped)
+        fields = dict((tables[folder.as_posix()] or {}).get(PurePosixPath(rel).name, {}))
+        for name in dict.fromkeys((f"{rel}.meta.json", PurePosixPath(rel).with_suffix(".meta.json").as_posix())):
+            data = _sidecar(seeds_dir, name, _json_fields, skipped)
+            if data is not None:
+                fields.update(data)
+                break
         if fields:
             out[rel] = fields
     return out
 
 
-def _csv_rows(path: Path) -> dict[str, dict]:
-    if not path.is_file():
-        return {}
+def _sidecar(seeds_dir: Path, name: str, parse, skipped: dict[str, str]):
+    """Parsed metadata file `name`, or None when there is none or it cannot be used (named in `skipped`)."""
     try:
-        with open(path, encoding="utf-8", newline="") as f:
-            return {row["file"].strip(): {k: v for k, v in row.items() if k != "file" and v not in (None, "")}
-                    for row in csv.DictReader(f) if row.get("file")}
-    except (OSError, ValueError, KeyError, csv.Error):
-        return {}
+        data = read_sidecar(Path(seeds_dir) / name, seeds_dir)
+        return None if data is None else parse(data.decode("utf-8"))
+    except SourceError as exc:
+        skipped[name] = f"{exc}; its metadata not used"
+    except (UnicodeDecodeError, ValueError, KeyError, csv.Error) as exc:
+        skipped[name] = f"cannot be read as {'CSV' if name.endswith('.csv') else 'a JSON object'} ({exc}); " \
+                        "its metadata not used"
+    return None
+
+
+def _json_fields(text: str) -> dict:
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not an object of fields")
+    return data
+
+
+def _csv_rows(text: str) -> dict[str, dict]:
+    return {row["file"].strip(): {k: v for k, v in row.items() if k != "file" and v not in (None, "")}
+            for row in csv.DictReader(io.StringIO(text, newline="")) if row.get("file")}
 
 
 # ---- detection --------------------------------------------------------------------------------------
@@ -289,6 +305,7 @@ def explicit_fields(front: dict, sidecar: dict) -> dict:
     for source, fields in (("front matter", front), ("sidecar", sidecar)):
         for key in FIELDS:
             if key in fields and fields[key] not in (None, "") and key not in out:
-                out[key] = fields[key] if isinstance(fields[key], (str, int)) else str(fields[key])
+                value = fields[key] if isinstance(fields[key], (str, int)) else str(fields[key])
+                out[key] = clip(value, LIMITS.title_chars) if isinstance(value, str) else value
                 out["_sources"][key] = source
     return out

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from .limits import LIMITS
 from .passage import Passage
+from .text import clip
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _MD_HEADING = re.compile(r"(#{1,6})\s+(.*?)(?:\s+#+)?$")
@@ -190,15 +192,15 @@ def _title_of(items: list[_Item], document: str) -> tuple[str, list[_Item]]:
     if items:
         first = items[0]
         if first.kind == "heading" and first.level == 1:
-            return first.heading, items[1:]
+            return clip(first.heading, LIMITS.title_chars), items[1:]
         if first.kind == "text" and first.single and len(first.text) <= 120:
             if not first.text.endswith((".", "?", "!", ":")) and not _PILLAR_LINE.fullmatch(first.text):
                 return first.text, items[1:]
-    return PurePosixPath(document).stem, items
+    return clip(PurePosixPath(document).stem, LIMITS.title_chars), items
 
 
 def _head(lines: list[_Line | None]) -> tuple[str, ...]:
-    return tuple(ln.text for ln in lines if ln is not None)[:HEAD_LINES]
+    return tuple(clip(ln.text, LIMITS.title_chars) for ln in lines if ln is not None)[:HEAD_LINES]
 
 
 def parse_document(source: str, document: str, body_start: int = 0) -> ParsedDocument:
@@ -230,7 +232,7 @@ def _blocks(items: list[_Item], title: str) -> list[_Block]:
     def push(level: int, label: str) -> None:
         while stack and stack[-1][0] >= level:
             stack.pop()
-        stack.append((level, label))
+        stack.append((level, clip(label, LIMITS.title_chars)))
 
     i = 0
     while i < len(items):

@@ -92,6 +92,18 @@ def _target(path: Path, root: Path) -> tuple[Path, str | None]:
     return path, None
 
 
+def read_sidecar(path: Path, seeds_dir: Path) -> bytes | None:
+    """A metadata file's bytes (`<file>.meta.json`, `reports.csv`), None when there is none; SourceError when
+    it is there but may not be read: the same rule as reports (no link out of the seeds folder), within
+    `LIMITS.sidecar_bytes`."""
+    if not path.is_symlink() and not path.exists():
+        return None
+    target, reason = _target(path, Path(seeds_dir).resolve())
+    if reason:
+        raise SourceError(reason)
+    return read_bytes(target, LIMITS.sidecar_bytes)
+
+
 def read_bytes(path: Path, limit: int | None = None) -> bytes:
     """The file's bytes, never following a link at the last step and never more than `limit`."""
     limit = limit if limit is not None else LIMITS.file_bytes.get(path.suffix.lower(), min(LIMITS.file_bytes.values()))

@@ -47,9 +47,11 @@ from .vectors import VectorIndex
 
 FORMAT = "peelqa-index"
 # 2: the manifest records every file's size and SHA-256; 3: records, vectors and sentences read by row
-# (memory-mapped), BM25 postings updated per report, per-passage columns, an HNSW graph for large indexes
-FORMAT_VERSION = 3
+# (memory-mapped), BM25 postings updated per report, per-passage columns, an HNSW graph for large indexes;
+# 4: the manifest ends with a SHA-256 of itself, so an edit to it (a threshold, a mode) is seen
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
+MANIFEST_SUM = "manifest_sha256"
 PASSAGES = passage_store.PASSAGES
 VECTORS = vector_store.VECTORS
 SENTENCES = "sentences.npy"
@@ -288,11 +290,32 @@ def write_index(
             shutil.copyfile(source, tmp / name)
         manifest = {**manifest, "vectors": record, "files": file_records(tmp)}
         # The manifest goes last: a folder without one is never taken for an index.
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_manifest(tmp, manifest)
         _swap_in(tmp, directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def manifest_bytes(manifest: dict) -> bytes:
+    """The manifest as written: indented JSON whose last field is the SHA-256 of all that comes before it
+    (the same text closed without it). Checking it hashes the file's bytes, with no second JSON pass."""
+    body = json.dumps({k: v for k, v in manifest.items() if k != MANIFEST_SUM}, indent=2, ensure_ascii=False)
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return (body[:-2] + f',\n  "{MANIFEST_SUM}": "{digest}"\n}}\n').encode("utf-8")
+
+
+def write_manifest(directory: Path, manifest: dict) -> None:
+    """Write `manifest` into the index folder `directory` with its own checksum (a build, a calibration)."""
+    (Path(directory) / MANIFEST).write_bytes(manifest_bytes(manifest))
+
+
+def _manifest_intact(raw: bytes) -> bool:
+    tail = f',\n  "{MANIFEST_SUM}": "'.encode()
+    cut = raw.rfind(tail)
+    digest = raw[cut + len(tail):cut + len(tail) + 64]
+    return cut > 0 and raw[cut + len(tail) + 64:] == b'"\n}\n' and (
+        hashlib.sha256(raw[:cut] + b"\n}").hexdigest().encode() == digest)
 
 
 def _write_lines(path: Path, rows: list[dict]) -> None:
@@ -335,7 +358,8 @@ def read_manifest(directory: Path) -> dict:
         else:
             raise IndexCorruptError(f"{directory} has no {MANIFEST}", fix=REPAIR)
     try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        raw = (directory / MANIFEST).read_bytes()
+        manifest = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"cannot read {directory / MANIFEST}: {exc}", fix=REPAIR) from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -346,6 +370,9 @@ def read_manifest(directory: Path) -> dict:
             f"{FORMAT_VERSION}",
             fix="peelqa index",
         )
+    if not _manifest_intact(raw):
+        raise IndexCorruptError(f"{directory / MANIFEST} is damaged: it was changed after it was written (its "
+                                f"own checksum, {MANIFEST_SUM}, differs)", fix=REPAIR)
     if problem := _manifest_problem(manifest):
         raise IndexCorruptError(f"{directory / MANIFEST} is damaged: {problem}", fix=REPAIR)
     manifest["_directory"] = str(directory)

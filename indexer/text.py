@@ -15,3 +15,13 @@ FOLD_TABLE = str.maketrans({
 
 def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(FOLD_TABLE)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word, with "…": for labels (titles, headings, metadata
+    fields), never for quoted text."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"

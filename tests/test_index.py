@@ -7,7 +7,7 @@ from chat.filters import Filter
 from chat.search import Searcher
 from indexer.build import build_index
 from indexer.errors import IndexCorruptError, IndexModelMismatchError, IndexNotFoundError, SeedsError
-from indexer.store import MANIFEST, read_index
+from indexer.store import MANIFEST, read_index, write_manifest
 from tests.conftest import FakeEmbedder
 
 FOUR = (
@@ -84,11 +84,11 @@ def test_manifest_count_mismatch_is_corrupt(tmp_path, four, fake_embedder):
     path = tmp_path / "index" / MANIFEST
     m = json.loads(path.read_text())
     m["passages"] = 99
-    path.write_text(json.dumps(m))
+    write_manifest(path.parent, m)
     with pytest.raises(IndexCorruptError, match="4 passages but the manifest says 99"):
         read_index(tmp_path / "index")
     m["passages"], m["format_version"] = 4, 999
-    path.write_text(json.dumps(m))
+    write_manifest(path.parent, m)
     with pytest.raises(IndexCorruptError, match="format version 999"):
         read_index(tmp_path / "index")
 
@@ -227,10 +227,10 @@ def test_rebuild_keeps_the_model_the_index_was_built_with(tmp_path, four, fake_e
     path = tmp_path / "index" / MANIFEST
     m = json.loads(path.read_text())
     m["model"]["name"] = "all-MiniLM-L6-v2"
-    path.write_text(json.dumps(m))
+    write_manifest(path.parent, m)
     assert _model_of(tmp_path / "index") == "all-MiniLM-L6-v2"
     m["model"].update(name="gone", path=str(tmp_path))
-    path.write_text(json.dumps(m))
+    write_manifest(path.parent, m)
     assert _model_of(tmp_path / "index") == str(tmp_path)
 
 

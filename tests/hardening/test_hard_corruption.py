@@ -15,7 +15,7 @@ from chat.cli import main
 from chat.search import Searcher
 from indexer.build import build_index
 from indexer.errors import IndexCorruptError
-from indexer.store import MANIFEST, read_index, verify_index
+from indexer.store import MANIFEST, read_index, verify_index, write_manifest
 from tests.conftest import SEED, FakeEmbedder
 
 TEXT = f"texts/{hashlib.sha256(SEED.read_bytes()).hexdigest()[:16]}.txt"  # the seed's text as indexed
@@ -135,8 +135,8 @@ def test_old_format_index_is_named_and_rebuilt(copy):
     path = copy / "index" / MANIFEST
     manifest = json.loads(path.read_text())
     manifest["format_version"] = 1
-    path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorruptError, match="format version 1, this peelqa reads 3"):
+    write_manifest(path.parent, manifest)
+    with pytest.raises(IndexCorruptError, match="format version 1, this peelqa reads 4"):
         read_index(copy / "index")
     assert build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder()).passages == PASSAGES
 
@@ -184,7 +184,7 @@ def test_manifest_with_wrong_field_types_is_damaged_and_repaired(copy, edit, cap
     path = copy / "index" / MANIFEST
     manifest = json.loads(path.read_text())
     edit(manifest)
-    path.write_text(json.dumps(manifest))
+    write_manifest(path.parent, manifest)
     with pytest.raises(IndexCorruptError, match="manifest.json is damaged") as caught:
         read_index(copy / "index")
     assert caught.value.fix == "peelqa index --repair"
@@ -254,3 +254,27 @@ def test_a_reader_racing_a_rebuild_gets_one_index_or_the_other(copy, monkeypatch
     monkeypatch.setattr(store, "load_parts", swapped_mid_read)
     data = read_index(copy / "index")
     assert len(data.passages) == PASSAGES + 1 and calls == [1]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m["retrieval"].update(threshold=0.01), lambda m: m["retrieval"]["scoring"].update(mode="dense"),
+    lambda m: m["retrieval"]["scoring"].update(lexical_weight=9.0), lambda m: m.pop("manifest_sha256"),
+])
+def test_an_edited_manifest_is_seen_by_load_and_check_and_rebuilt(copy, edit, capsys):
+    """A hand edit (a lower threshold, another mode) would change every answer while every file's checksum still
+    matched: the manifest's own checksum catches it."""
+    path = copy / "index" / MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest["retrieval"] = manifest.get("retrieval") or {"threshold": 0.3, "scoring": {"mode": "hybrid",
+                                                                                         "lexical_weight": 1.0}}
+    write_manifest(path.parent, manifest)
+    assert read_index(copy / "index").manifest["retrieval"] == manifest["retrieval"]  # signed edits load
+    edit(manifest)
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    with pytest.raises(IndexCorruptError, match="it was changed after it was written") as caught:
+        read_index(copy / "index")
+    assert caught.value.fix == "peelqa index --repair"
+    assert main(["check", "--index-dir", str(copy / "index")]) == 1
+    assert "it was changed after it was written" in capsys.readouterr().err
+    assert build_index(copy / "seeds", copy / "index", embedder=FakeEmbedder()).passages == PASSAGES
+    assert verify_index(copy / "index")["ok"]

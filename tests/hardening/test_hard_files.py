@@ -183,3 +183,40 @@ def test_calibration_never_writes_into_an_installed_package(tmp_path, monkeypatc
     monkeypatch.setattr(model, "PACKAGED_REGISTRY", installed)
     monkeypatch.setenv("PEELQA_MODELS_DIR", str(tmp_path / "mine"))
     assert model.writable_registry_path() == tmp_path / "mine" / "models.json"
+
+
+def test_metadata_files_follow_the_same_link_rule_and_bad_ones_are_named(seeds, tmp_path):
+    """A `.meta.json` or `reports.csv` linked out of the folder was read (its fields then shown in citations)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "m.json").write_text('{"force": "Kent Police", "year": 2019}')
+    (outside / "reports.csv").write_text(f"file,force\n{SEED.name},Kent Police\n")
+    (seeds / f"{SEED.name}.meta.json").symlink_to(outside / "m.json")
+    (seeds / "reports.csv").symlink_to(outside / "reports.csv")
+    (seeds / "sub").mkdir()
+    (seeds / "sub" / "r.txt").write_text("Durham report\n\nThe force is good at keeping people safe and reducing "
+                                         "crime in every neighbourhood.\n")
+    (seeds / "sub" / "r.meta.json").write_text("[1, 2]")
+    (seeds / "sub" / "reports.csv").write_bytes(b"file,force\nr.txt,\xff\n")
+    summary = build(seeds, tmp_path)
+    outside_link = "a symbolic link to a file outside the seeds folder; not followed; its metadata not used"
+    assert summary.skipped[f"{SEED.name}.meta.json"] == outside_link
+    assert summary.skipped["reports.csv"] == outside_link
+    assert summary.skipped["sub/r.meta.json"].startswith("cannot be read as a JSON object")
+    assert summary.skipped["sub/reports.csv"].startswith("cannot be read as CSV")
+    reports = {d["file"]: d for d in read_index(tmp_path / "index").manifest["documents"]}
+    assert reports[SEED.name]["force"] == "Cleveland Police" and summary.documents == 2
+
+
+def test_long_titles_headings_and_fields_are_cut_at_a_word(seeds, tmp_path):
+    long = "Word " * 2000
+    (seeds / "long.md").write_text(f"---\nurl: https://x.example/{'a' * 5000}\n---\n# {long}\n\n## {long}\n\n"
+                                   "The force is good at keeping people safe and reducing crime in every area.\n")
+    build(seeds, tmp_path)
+    index = read_index(tmp_path / "index")
+    doc = next(d for d in index.manifest["documents"] if d["file"] == "long.md")
+    passage = next(p for p in index.passages if p.document == "long.md")
+    limit = LIMITS.title_chars
+    assert len(passage.title) <= limit and passage.title.endswith("Word…")
+    assert all(len(s) <= limit for s in passage.section) and passage.section[0].endswith("…")
+    assert len(doc["url"]) <= limit and all(len(line) <= limit for line in doc["head"])

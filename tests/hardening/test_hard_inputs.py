@@ -111,6 +111,8 @@ def call(url, data, raw=None):
     (["", 2], "the question is empty"),
     (["why?", 2, "x" * 2001], "the previous question is 2,001 characters long; the limit is 2,000"),
     (["why?", 2, 7], "the previous question must be text, not int"),
+    (["crime", 2, None, "yes"], "by_report must be true or false, not 'yes'"),
+    (["crime", 2, None, 1], "by_report must be true or false, not 1"),
 ])
 def test_api_wrong_arguments_get_a_message(live_app, data, message):
     _, url = live_app

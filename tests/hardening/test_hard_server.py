@@ -210,3 +210,47 @@ def test_a_client_skipping_the_file_picker_gets_the_message_and_leaves_no_file(l
     assert not Path(stored).exists()
     assert "Traceback" not in capfd.readouterr().err
     assert not any(p.name == "evil.exe" for p in service.seeds_dir.iterdir())
+
+
+def queue_call(url: str, fn_index: int, data: list) -> dict:
+    """What the page's own events get: join Gradio's queue by index, read the event stream to the end."""
+    session = f"probe{random.randrange(10**9)}"
+    r = httpx.post(url + "gradio_api/queue/join", json={"fn_index": fn_index, "data": data, "session_hash": session,
+                                                        "event_data": None, "trigger_id": None}, timeout=30)
+    r.raise_for_status()
+    with httpx.stream("GET", url + f"gradio_api/queue/data?session_hash={session}", timeout=60) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                return message
+    raise AssertionError("no result")
+
+
+def test_junk_sent_to_the_pages_own_events_gets_one_line_not_a_traceback(live_app, capfd, caplog):
+    """A script can call the page's private events by index; junk in them once gave `{"error": null}` and a
+    traceback per request in the log."""
+    from chat.guard import MALFORMED
+
+    _, url = live_app
+    events = {d["api_name"]: (i, len(d["inputs"])) for i, d in enumerate(httpx.get(url + "config").json()[
+        "dependencies"])}
+    capfd.readouterr()
+    history = [{"role": role, "content": [{"type": "text", "text": text}]}
+               for role, text in (("user", "q"), ("assistant", "a"))] * 1000
+    cases = [("on_ask", {1: [{"role": "evil", "content": 5}]}, MALFORMED),
+             ("on_ask", {0: "Is there a children's hub?", 1: history, 2: 3}, None),  # long: its oldest left out
+             ("on_example", {0: 12345}, MALFORMED), ("on_load", {1: {"a": 1}}, MALFORMED),
+             ("on_upload", {0: [{"path": "/etc/passwd"}]}, MALFORMED), ("on_upload", {0: "x" * 5000}, MALFORMED),
+             ("on_source", {0: 12345}, "Value: 12345 (type: <class 'int'>) is not in the list of choices: []")]
+    for name, values, message in cases:
+        index, n = events[name]
+        data = [values.get(i) for i in range(n)]
+        result = queue_call(url, index, data)
+        if message is None:
+            assert result["success"], (name, result)
+            assert len(result["output"]["data"][1]) <= LIMITS.chat_messages + 2
+        else:
+            assert not result["success"] and result["output"]["error"] == message, (name, result)
+    logged = capfd.readouterr()
+    assert "Traceback" not in logged.out + logged.err
+    assert all("\n" not in r.getMessage() for r in caplog.records)
