@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -106,23 +107,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Ticker:
-    """Progress for logs and pipes: one line at most every `every` seconds, with an estimate of time left."""
+    """Progress for logs and pipes: a line every `every` seconds, with an estimate of time left. A clock
+    thread prints it even while the build is between two reports of progress (a long report being split, a
+    batch being embedded on a busy machine once left 46 s without a line)."""
 
     def __init__(self, every: float = 10.0):
-        self.every, self.stage, self.start_done = every, "", 0
+        self.every, self.stage, self.start_done, self.state = every, "", 0, None
         self.began = self.last = time.monotonic()  # quiet for the first `every` seconds: short runs print nothing
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
 
     def __call__(self, done: int, total: int, message: str) -> None:
         now = time.monotonic()
-        if message != self.stage:
-            self.stage, self.began, self.start_done = message, now, done
-        if now - self.last < self.every or not total:
-            return
-        self.last = now
-        rate = (done - self.start_done) / (now - self.began) if now > self.began else 0
+        with self._lock:
+            if message != self.stage:
+                self.stage, self.began, self.start_done = message, now, done
+            self.state = (done, total, message)
+        self._maybe_print(now)
+
+    def _maybe_print(self, now: float) -> None:
+        with self._lock:
+            if now - self.last < self.every or self.state is None or not self.state[1]:
+                return
+            self.last = now
+            done, total, message = self.state
+            rate = (done - self.start_done) / (now - self.began) if now > self.began else 0
         left = (total - done) / rate if rate > 0 else None
         eta = f", about {_duration(left)} left" if left is not None and done < total else ""
         print(f"peelqa: {message} {done}/{total} ({100 * done // total}%){eta}", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> _Ticker:
+        def clock() -> None:
+            while not self._stop.wait(min(1.0, self.every / 2)):
+                self._maybe_print(time.monotonic())
+
+        threading.Thread(target=clock, name="peelqa-progress", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
 
 
 def _duration(seconds: float) -> str:
@@ -150,10 +173,7 @@ def cmd_index(args) -> int:
 
     bar, update = _progress_bar()
     verify = True if args.repair else None
-    if bar:
-        with bar:
-            summary = build_index(args.seeds, args.index_dir, args.model, args.full, update, verify=verify)
-    else:
+    with bar or update:
         summary = build_index(args.seeds, args.index_dir, args.model, args.full, update, verify=verify)
     for file, reason in summary.skipped.items():
         print(f"peelqa: skipped {file}: {reason}", file=sys.stderr)

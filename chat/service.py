@@ -79,8 +79,12 @@ class ChatService:
             raise BusyError("a rebuild is already running; wait for it to finish")
         try:
             old = self._qa
+            # An index with an exported query model was built from a model by name: rebuild by name too, so
+            # the export is kept (given the loaded model object, a build cannot export it and queries would go
+            # back to torch); the model itself is loaded only if a report must be embedded.
+            exported = (old.searcher.manifest.get("query_model") or {}).get("exported")
             summary = build_index(self.seeds_dir, self.index_dir, progress=progress,
-                                  embedder=old.searcher.embedder)
+                                  embedder=None if exported else old.searcher.embedder)
             self._qa = QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder, scoring=old.searcher.scoring),
                           old.threshold)
             self.integrity_problem = None  # the new index was checked as it was read

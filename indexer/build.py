@@ -209,11 +209,12 @@ def build_index(
                              fix="add reports (" + ", ".join(SUFFIXES) + ")")
         removed = sorted(set(reuse) - {d["file"] for d in documents} - set(skipped))
         forces = registry_rows([p for r in reads for p in r.passages], registry)
+        cache = index_dir.parent / f".{index_dir.name}.cache"
         if _up_to_date(prev, reads, documents, forces, handle, removed):
+            clear_cache(cache)  # a killed build's vectors, for reports that are now indexed or gone
             return BuildSummary(index_dir=str(index_dir), documents=len(documents), passages=prev.data.manifest[
                 "passages"], embedded=0, seconds=time.perf_counter() - began, skipped=skipped,
                 notes=[*notes, "the index is up to date"])
-        cache = index_dir.parent / f".{index_dir.name}.cache"
         clock.lap("read")
         embedded = embed_documents(reads, handle, cache, progress)
         clock.lap("embed")

@@ -126,6 +126,11 @@ def test_failed_rebuild_leaves_old_index_loadable(tmp_path, four, fake_embedder)
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".index") and p.is_dir()]
     # Only the build lock file and the vectors already embedded (the next build resumes from them) stay.
     assert leftovers in ([], [".index.cache"])
+    # The new report is taken out again: the next build finds the index up to date and clears that cache too.
+    (tmp_path / ".index.cache").mkdir(exist_ok=True)  # as a kill after the first chunk leaves it
+    (four / "new.md").unlink()
+    assert "the index is up to date" in build_index(four, tmp_path / "index", embedder=fake_embedder).notes
+    assert not (tmp_path / ".index.cache").exists()
 
 
 def test_failure_while_writing_leaves_old_index(tmp_path, four, fake_embedder, monkeypatch):

@@ -65,3 +65,39 @@ def test_a_damaged_query_model_is_caught_by_its_probe(exported, tmp_path):
     record["probe"] = [float("nan")] * len(record["probe"])  # NaN compares false with any tolerance
     with pytest.raises(IndexCorruptError, match="query model gives other vectors"):
         OnnxEmbedder(copy, record, "x", "y")
+
+
+def test_a_rebuild_from_the_chat_keeps_the_query_model(exported, tmp_path):
+    """The chat's Rebuild once passed its loaded query model to the build, which then dropped the export:
+    every later cold start went back to torch."""
+    from chat.qa import QA
+    from chat.service import ChatService
+
+    shutil.copytree(exported.parent / "seeds", tmp_path / "seeds")
+    shutil.copytree(exported, tmp_path / "index")
+    (tmp_path / "seeds" / "extra.md").write_text("# Durham PEEL 2017\n\nDurham Constabulary has a dedicated "
+                                                 "team for missing people, praised by inspectors.\n", encoding="utf-8")
+    service = ChatService(tmp_path / "index", tmp_path / "seeds", qa=QA.open(tmp_path / "index"))
+    assert service.rebuild().embedded > 0
+    record = json.loads((tmp_path / "index" / "manifest.json").read_text())["query_model"]
+    assert record["exported"] and (tmp_path / "index" / record["file"]).is_file()
+    assert type(Searcher.open(tmp_path / "index").embedder).__name__ == "OnnxEmbedder"
+
+
+def test_damage_its_probe_cannot_see_is_found_on_load_of_a_large_index(exported, tmp_path, monkeypatch):
+    """Bytes changed in one token's row of the embedding table change only questions with that token: the
+    probe passes, so the model file is hashed on every load, whatever the index's size."""
+    import dataclasses
+
+    from indexer import store
+    from indexer.errors import IndexCorruptError
+
+    copy = tmp_path / "index"
+    shutil.copytree(exported, copy)
+    monkeypatch.setattr(store, "LIMITS", dataclasses.replace(store.LIMITS, full_check_bytes=0))  # "large"
+    data = bytearray((copy / "model.onnx").read_bytes())
+    middle = len(data) // 3
+    data[middle:middle + 8] = bytes(8)
+    (copy / "model.onnx").write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="model.onnx: its SHA-256 differs"):
+        Searcher.open(copy)

@@ -131,6 +131,19 @@ def test_progress_off_a_terminal_is_a_line_every_few_seconds(capsys, monkeypatch
         "peelqa: embedding passages 100/100 (100%)"]
 
 
+def test_progress_lines_keep_coming_while_the_build_is_quiet(capsys):
+    """One long step (a batch embedded on a busy machine) once left 46 s without a line in a log."""
+    import time
+
+    from chat import cli
+
+    with cli._Ticker(every=0.2) as tick:
+        tick(5, 100, "embedding passages")  # then nothing for a while
+        time.sleep(1.0)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) >= 3 and set(lines) == {"peelqa: embedding passages 5/100 (5%)"}  # no rate yet: no estimate
+
+
 def test_readme_limits_table_is_the_code_s():
     from indexer.limits import limits_table
     from tests.conftest import ROOT
