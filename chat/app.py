@@ -38,6 +38,11 @@ from .service import ChatService  # noqa: E402
 from .views import filters_note, grades_html, indexed_markdown, mentions_markdown  # noqa: E402
 
 
+def report_choices(rows: list[list]) -> list[tuple[str, str]]:
+    """The Index tab's "remove a report" choices: (label, file) for each indexed report."""
+    return [(f"{r[4]} — {r[0]}" if r[0] and r[0] != r[4] else str(r[4]), r[4]) for r in rows]
+
+
 def example_questions(forces: list[str]) -> list[str]:
     """The empty chat's example questions; the first names an indexed force, so it has an answer."""
     force = forces[0] if forces else "the force"
@@ -176,20 +181,23 @@ def build_app(service: ChatService) -> gr.Blocks:
         link = parse_share(str(getattr(request, "query_params", "") or "")) if request else None
         # Nothing to bring back, or a question asked before the page finished loading (its answer is newer than
         # the kept one): the chat is left as it is.
+        # What is indexed now: the page was built at start-up, and a rebuild (another tab, the API) may follow.
+        known, rows = service.filter_choices(), service.documents()
+        now = (indexed_markdown(rows), rows, gr.update(choices=report_choices(rows)),
+               grades_html(*service.grades_table()))
         if shown or not (link or kept["history"] or kept["last"]):
-            return (gr.update(),) * (6 + len(FILTERS))
+            return (gr.update(),) * 6 + now + tuple(gr.update(choices=known[key]) for key, _ in FILTERS)
         history, last = kept["history"], kept["last"]
         results = kept["turns"][-1]["results"] if kept["turns"] else []
-        chosen = [gr.update() for _ in FILTERS]
+        chosen = [gr.update(choices=known[key]) for key, _ in FILTERS]
         if link:
-            known = service.filter_choices()  # as indexed now (a rebuild may have changed them)
             filters = {key: [v for v in link["filters"].get(key, []) if v in known[key]] for key, _ in FILTERS}
             note = ("_The indexed reports changed since this link was made: the answer below is from the reports "
                     "indexed now._\n\n") if link["v"] and link["v"] != service.index_version() else ""
             history, results, last, kept = answer_turn(link["q"], history, 5, link["p"] or None, filters, kept, note)
-            chosen = [gr.update(value=filters[key]) for key, _ in FILTERS]
+            chosen = [gr.update(choices=known[key], value=filters[key]) for key, _ in FILTERS]
         radio, hint = sources_of(results)
-        return (history, radio, results, last, hint if history else PANEL_EMPTY, kept, *chosen)
+        return (history, radio, results, last, hint if history else PANEL_EMPTY, kept, *now, *chosen)
 
     def render_source(document: str, start: int, end: int, page: int | None = None) -> str:
         """The report with the span highlighted; for a PDF, its page image first (highlighted too)."""
@@ -232,21 +240,33 @@ def build_app(service: ChatService) -> gr.Blocks:
             log.warning("%s: %s", type(exc).__name__, exc)
             return f"⚠️ {escape_md(str(exc))}"
 
-    def on_rebuild(progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
-        def report(done, total, message):
-            progress((done, total), desc=message)
-
+    def rebuilt(build, progress) -> tuple:
+        """Run `build` (a rebuild, or a removal and rebuild) and what the Index tab, header and filters show after."""
         try:
-            summary = service.rebuild(progress=report)
-            status = f"✅ {summary.line()}"
+            summary = build(lambda done, total, message: progress((done, total), desc=message))
+            status = f"✅ {escape_md(summary.line())}"
             if summary.skipped:
                 status += "\n\n" + "\n".join(f"- skipped {escape_md(f)}: {escape_md(r)}"
                                                  for f, r in summary.skipped.items())
         except PeelqaError as exc:
+            log.warning("%s: %s", type(exc).__name__, exc)
             status = f"⚠️ {escape_md(str(exc))}"
-        c = service.filter_choices()
-        return (status, service.documents(), indexed_markdown(service.documents()),
-                grades_html(*service.grades_table()), *(gr.update(choices=c[key]) for key, _ in FILTERS))
+        c, rows = service.filter_choices(), service.documents()
+        return (status, rows, indexed_markdown(rows), grades_html(*service.grades_table()),
+                gr.update(choices=report_choices(rows), value=None), *(gr.update(choices=c[key]) for key, _ in FILTERS))
+
+    def on_rebuild(progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
+        return rebuilt(service.rebuild, progress)
+
+    def on_remove_asked(name):
+        if not name:
+            return gr.update(visible=False), "", "Choose the report to remove first."
+        title = next((r[0] for r in service.documents() if r[4] == name), name)
+        return (gr.update(visible=True), f"Delete **{escape_md(name)}** ({escape_md(str(title))}) from the seeds "
+                f"folder and rebuild the index without it? The file cannot be recovered from peelqa.", "")
+
+    def on_remove(name, progress=gr.Progress()):  # noqa: B008
+        return (gr.update(visible=False), *rebuilt(lambda report: service.remove_report(name, report), progress))
 
     def on_upload(files):
         sweep_upload_debris()
@@ -362,7 +382,17 @@ def build_app(service: ChatService) -> gr.Blocks:
                                      label="Add reports (" + ", ".join(SUFFIXES) + ")", elem_id="peelqa-upload")
                 upload_status = gr.Markdown()
                 rebuild_btn = gr.Button("Rebuild index", variant="primary")
-                rebuild_status = gr.Markdown()
+                rebuild_status = gr.Markdown(elem_id="peelqa-rebuild-status")
+                # Removing deletes a file: it asks first, and runs under the same one-rebuild-at-a-time lock.
+                with gr.Row(equal_height=True):
+                    to_remove = gr.Dropdown(report_choices(service.documents()), value=None, scale=3,
+                                            label="Remove a report (deletes its file from the seeds folder)",
+                                            elem_classes="peelqa-filter")
+                    remove_btn = gr.Button("Remove…", variant="stop", scale=1, elem_id="peelqa-remove")
+                with gr.Row(visible=False, elem_id="peelqa-remove-confirm") as confirm_row:
+                    confirm_text = gr.Markdown()
+                    confirm_btn = gr.Button("Yes, delete it and rebuild", variant="stop", elem_id="peelqa-remove-yes")
+                    cancel_btn = gr.Button("Cancel", elem_id="peelqa-remove-cancel")
 
         jump = gr.Textbox(visible="hidden", elem_id="peelqa-jump")
         # The conversation, in this browser only. A fixed secret, so it survives a restart of the server (a random
@@ -401,8 +431,9 @@ def build_app(service: ChatService) -> gr.Blocks:
             None, exported, None, js=download_js("peelqa-conversation.md", "text/markdown"))
         export_csv.click(exporter(to_csv), kept, exported, api_visibility="private").then(
             None, exported, None, js=download_js("peelqa-conversation.csv", "text/csv"))
-        demo.load(on_load, [kept, chatbot], [chatbot, sources, results_state, last_question, panel, kept, *dropdowns],
-                  api_visibility="private").then(None, None, None, js=LOAD_JS)
+        demo.load(on_load, [kept, chatbot], [chatbot, sources, results_state, last_question, panel, kept, indexed,
+                                             table, to_remove, grades_view, *dropdowns], api_visibility="private",
+                  show_progress="hidden").then(None, None, None, js=LOAD_JS)
         # `input`, not `change`: only a reader's choice opens a source (a new answer or a citation click sets
         # the list's value itself, and must not render the panel twice).
         sources.input(on_source, [sources, results_state], panel, api_visibility="private").then(
@@ -416,8 +447,13 @@ def build_app(service: ChatService) -> gr.Blocks:
         find_btn.click(on_find, [phrase, stemmed], mentions, api_visibility="private")
         files.upload(on_upload, files, upload_status, api_visibility="private")
         # Rebuilds are not queued: a second one runs at once and is refused by the service ("already running").
-        rebuild_btn.click(on_rebuild, None, [rebuild_status, table, indexed, grades_view, *dropdowns],
-                          api_visibility="private", concurrency_limit=None)
+        after = [rebuild_status, table, indexed, grades_view, to_remove, *dropdowns]
+        rebuild_btn.click(on_rebuild, None, after, api_visibility="private", concurrency_limit=None)
+        remove_btn.click(on_remove_asked, to_remove, [confirm_row, confirm_text, rebuild_status],
+                         api_visibility="private", queue=False)
+        cancel_btn.click(lambda: gr.update(visible=False), None, confirm_row, api_visibility="private", queue=False)
+        confirm_btn.click(on_remove, to_remove, [confirm_row, *after], api_visibility="private",
+                          concurrency_limit=None)
         gr.api(api_ask, api_name="ask")
         gr.api(api_rebuild, api_name="rebuild", concurrency_limit=None)
         # For the page's copy links only (not part of the documented API); quick, so never queued behind questions.

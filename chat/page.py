@@ -37,6 +37,11 @@ CSS = """
 /* The theme's orange Ask button is 2.8:1 with white text and its placeholder grey 1.9:1; these are >= 4.5:1
    (orange-800 with white 7.3:1; #595959 on white 7:1, #b3b3b3 on the dark theme's inputs over 7:1). */
 #peelqa-ask, #peelqa-ask:hover { background: #9a3412; border-color: #9a3412; color: #fff; }
+/* Gradio's primary (orange) and stop (red) buttons carry white text at 2.8:1 and 3.8:1; these are 7:1 and 6.5:1. */
+button.primary, button.primary:hover { background: #9a3412 !important; border-color: #9a3412 !important;
+  color: #fff !important; }
+button.stop, button.stop:hover { background: #b91c1c !important; border-color: #b91c1c !important;
+  color: #fff !important; }
 #peelqa-question textarea::placeholder { color: #595959; opacity: 1; }
 .dark #peelqa-question textarea::placeholder { color: #b3b3b3; }
 /* A focus ring wherever the keyboard is: the theme shows none on links, sources and summaries. */
@@ -50,6 +55,8 @@ select:focus-visible, [tabindex]:focus-visible, label:has(input:focus-visible) {
 /* An empty filter's input is pale grey in Gradio's light theme (1.9:1 on white); the filters sit on the first
    screen, so they take the text colour. */
 .peelqa-filter input { color: var(--body-text-color) !important; }
+/* The upload box's "- or -" is as pale. */
+#peelqa-upload .or { color: var(--body-text-color) !important; }
 /* (Gradio puts its container's classes before every selector here, so nothing can start at body.)
    Phones: a smaller title, so the question box is on the first screen; a source opens in a sheet over the lower
    part of the screen, next to the answer it belongs to, instead of ~1,000 px below it (PAGE_JS opens it). */

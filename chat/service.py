@@ -78,19 +78,47 @@ class ChatService:
         if not self._rebuild_lock.acquire(blocking=False):
             raise BusyError("a rebuild is already running; wait for it to finish")
         try:
-            old = self._qa
-            # An index with an exported query model was built from a model by name: rebuild by name too, so
-            # the export is kept (given the loaded model object, a build cannot export it and queries would go
-            # back to torch); the model itself is loaded only if a report must be embedded.
-            exported = (old.searcher.manifest.get("query_model") or {}).get("exported")
-            summary = build_index(self.seeds_dir, self.index_dir, progress=progress,
-                                  embedder=None if exported else old.searcher.embedder)
-            self._qa = QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder, scoring=old.searcher.scoring),
-                          old.threshold)
-            self.integrity_problem = None  # the new index was checked as it was read
-            return summary
+            return self._rebuild(progress)
         finally:
             self._rebuild_lock.release()
+
+    def remove_report(self, name: str, progress=None) -> BuildSummary:
+        """Delete an indexed report's file from the seeds folder and rebuild without it (refused while a rebuild
+        runs, like a rebuild). Only a file the index lists, inside the seeds folder, is ever deleted; a link is
+        removed itself, never what it points to."""
+        name = check_text(name or "", "report name", 1_000)
+        indexed = {d["file"] for d in self._qa.searcher.manifest.get("documents", [])}
+        if name not in indexed:
+            raise NotFoundError(f"{name!r} is not an indexed report", fix="choose one from the Index tab's list")
+        if len(indexed) == 1:  # an index needs a report: the rebuild would fail with the file already gone
+            raise BadInputError(f"{name} is the only indexed report", fix="add another report first")
+        if not self._rebuild_lock.acquire(blocking=False):
+            raise BusyError("a rebuild is already running; wait for it to finish")
+        try:
+            seeds = self.seeds_dir.resolve()
+            path = seeds / name  # the folder resolved, the file not: a link is unlinked, never followed
+            if ".." in Path(name).parts or seeds not in path.parents:
+                raise BadInputError(f"refusing to delete outside the seeds folder: {name}")
+            if path.is_symlink() or path.is_file():
+                path.unlink()
+                log.info("removed report %s from %s", name, seeds)
+            return self._rebuild(progress)
+        finally:
+            self._rebuild_lock.release()
+
+    def _rebuild(self, progress) -> BuildSummary:
+        """The rebuild itself; the caller holds the rebuild lock."""
+        old = self._qa
+        # An index with an exported query model was built from a model by name: rebuild by name too, so
+        # the export is kept (given the loaded model object, a build cannot export it and queries would go
+        # back to torch); the model itself is loaded only if a report must be embedded.
+        exported = (old.searcher.manifest.get("query_model") or {}).get("exported")
+        summary = build_index(self.seeds_dir, self.index_dir, progress=progress,
+                              embedder=None if exported else old.searcher.embedder)
+        self._qa = QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder, scoring=old.searcher.scoring),
+                      old.threshold)
+        self.integrity_problem = None  # the new index was checked as it was read
+        return summary
 
     def verify_in_background(self) -> threading.Thread | None:
         """Checksum a large index's files after start-up (a small one was checked in full on load).

@@ -95,6 +95,31 @@ def test_rebuild_swaps_index_and_never_runs_twice(small_service):
         small_service._rebuild_lock.release()
 
 
+def test_remove_report_deletes_only_an_indexed_file_in_the_seeds_folder_and_rebuilds(small_service, tmp_path):
+    with pytest.raises(PeelqaError, match="tiny.txt is the only indexed report"):
+        small_service.remove_report("tiny.txt")
+    assert (small_service.seeds_dir / "tiny.txt").exists()  # refused before anything was deleted
+    (small_service.seeds_dir / "more.md").write_text("# More\n\nLighthouse keepers report to the force.\n")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not a report of this index")
+    small_service.rebuild()
+    for name in ("../outside.txt", "nothing.md", str(outside)):
+        with pytest.raises(PeelqaError, match="is not an indexed report"):
+            small_service.remove_report(name)
+    small_service._rebuild_lock.acquire()
+    try:
+        with pytest.raises(PeelqaError, match="already running"):
+            small_service.remove_report("more.md")
+    finally:
+        small_service._rebuild_lock.release()
+    assert (small_service.seeds_dir / "more.md").exists()
+    summary = small_service.remove_report("more.md")
+    assert summary.documents == 1 and summary.removed == ["more.md"]
+    assert not (small_service.seeds_dir / "more.md").exists() and outside.exists()
+    assert [row[4] for row in small_service.documents()] == ["tiny.txt"]
+    assert all(q.passage.document == "tiny.txt" for q in small_service.ask("lighthouse keepers", 5).quotes)
+
+
 @pytest.mark.model
 def test_gradio_client_ask_follow_up_and_rebuild(live_app, qa):
     from gradio_client import Client

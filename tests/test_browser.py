@@ -1,8 +1,6 @@
 """Drive the chat in Debian's Chromium with Playwright (never `playwright install`)."""
 
-import os
 import re
-import shutil
 
 import pytest
 
@@ -44,8 +42,6 @@ def test_question_shows_quote_and_citation(page):
     assert bot.locator("strong", has_text="Cleveland Police is good at investigating crime.").count() >= 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "screenshot.png"), full_page=False)
-    if os.environ.get("PEELQA_UPDATE_SCREENSHOT"):
-        shutil.copy(ARTIFACTS / "screenshot.png", ROOT / "docs" / "screenshot.png")
 
 
 def test_choosing_a_citation_opens_highlighted_paragraph(page):
