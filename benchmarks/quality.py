@@ -43,6 +43,7 @@ VARIANTS = {
     "names kept in the search": dataclasses.replace(BASE, names_out=False),
     "no recency tie-break": dataclasses.replace(BASE, recency_weight=0.0),
     "no recommendation penalty": dataclasses.replace(BASE, recommendation_penalty=0.0),
+    "no own-report or national preference": dataclasses.replace(BASE, own_report_weight=0.0, national_weight=0.0),
     "default": BASE,
 }
 

@@ -43,6 +43,20 @@ def asks_for_improvement(question: str) -> bool:
     return bool(_IMPROVE_QUESTION.search(fold(question)))
 
 
+# "How many forces ...", "nationally", "across England and Wales": answered by a national document (an
+# overview, a press release listing forces) rather than one force's report that happens to use the words.
+_NATIONAL_QUESTION = re.compile(
+    r"\b(?:national(?:ly)?|nation\s*wide|across\s+(?:all\s+)?(?:the\s+)?(?:forces|england|the\s+country)|"
+    r"england\s+and\s+wales|how\s+many\s+(?:police\s+)?forces|all\s+(?:police\s+)?forces|every\s+force|"
+    r"most\s+forces|other\s+forces)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_nationally(question: str) -> bool:
+    return bool(_NATIONAL_QUESTION.search(fold(question)))
+
+
 _QUANTITY_QUESTION = re.compile(
     r"\bhow\s+many\b|\bnumber\s+of\b|\b(?:figures?|statistics?|stats|percentage|budget|costs?|spend|spent)\b"
     r"|\bhow\s+much\s+(?:money|does|do|did|is|was)\b|£", re.IGNORECASE)

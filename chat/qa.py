@@ -137,7 +137,8 @@ class QA:
         # A grade is stated in a sentence that names the force ("Cleveland Police is good at ..."): keep it.
         stripped = scope.without_names(query, keep_forces=asks_for_grade(query))
         search_text = stripped if settings.names_out and plan.filter and about.strip("?.!, ") else query
-        signals = searcher.signals(search_text, scoring, about=about, scoped=bool(plan.filter))
+        signals = searcher.signals(search_text, scoring, about=about, scoped=bool(plan.filter),
+                                   forces=bool(plan.filter and plan.filter.forces))
         mask = searcher.columns.mask(where) & searcher.columns.mask(plan.filter)
         r = searcher.rank(signals, mask, top_k, recency=not scope.years)
         threshold = self.threshold if scoring is None or scoring.calibrates_as(searcher.scoring.to_dict()) else (

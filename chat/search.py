@@ -31,6 +31,7 @@ from .intent import (
     asks_for_grade,
     asks_for_improvement,
     asks_for_quantity,
+    asks_nationally,
     correct_spelling,
     has_quantity,
 )
@@ -66,6 +67,11 @@ class Scoring:
     # With no year named, a force's reports of every year compete; the latest gets this much more, the
     # earliest none, so recency only breaks near-ties.
     recency_weight: float = 0.03
+    # A question naming a force: its own reports' passages are preferred to a national document's passage that
+    # names it (an overview, a press release), which summarise what the report says in full. A question asked
+    # nationally ("how many forces", "nationally") prefers national documents. Both break near-ties only.
+    own_report_weight: float = 0.05
+    national_weight: float = 0.05
     # Within a scope every passage is about the named force and year, so their names only pull towards
     # passages that happen to repeat them (press releases, introductions): they are left out of the search.
     names_out: bool = True
@@ -130,6 +136,8 @@ class Signals:
     scoped: bool = False  # the question names forces, years or a pillar
     grade: float = 0.0  # structure bonus for grade passages
     improve: float = 0.0  # bonus (or, negative, penalty) for "Areas for improvement" passages
+    own: float = 0.0  # bonus for a force's own reports (the question names a force)
+    national: float = 0.0  # bonus for national documents (the question asks nationally)
     vectors: dict = field(default_factory=dict)  # word -> vector, and its nearest report words: computed once
     dense: dict = field(default_factory=dict)  # row -> dense score
     sentences: dict = field(default_factory=dict)  # row -> cosine of each of its sentences
@@ -175,6 +183,7 @@ class Searcher:
         self._grade = data.columns.grade.astype(np.float32)
         self._improve = data.columns.improve.astype(np.float32)
         self._recency = _recency(data.columns)
+        self._national = _national(data.columns, data.manifest.get("documents", []))
 
     @classmethod
     def open(cls, index_dir: Path | None = None, embedder: Embedder | None = None,
@@ -198,7 +207,7 @@ class Searcher:
         return correct_spelling(question, self.data.words, self._misspelt, limit=LIMITS.repaired_words)
 
     def signals(self, question: str, scoring: Scoring | None = None, about: str | None = None,
-                scoped: bool = False) -> Signals:
+                scoped: bool = False, forces: bool = False) -> Signals:
         """Embed `question` and score it lexically against every passage, once.
 
         Args:
@@ -207,6 +216,7 @@ class Searcher:
             about: the part of the question that says what it is about (the question without the forces and
                 years it names); its words decide how well the reports cover it. Default: the question.
             scoped: the question names forces, years or a pillar (checked against what is indexed).
+            forces: it names forces (their own reports are preferred to national documents naming them).
         """
         scoring = scoring or self.scoring
         words = [w for w in dict.fromkeys(content_words(about if about is not None else question))
@@ -221,8 +231,10 @@ class Searcher:
             grade = scoring.structure_weight * asks_for_grade(question)
             improve = (scoring.structure_weight * asks_for_improvement(question)
                        - scoring.recommendation_penalty * asks_for_facts(question))
+        own = scoring.own_report_weight if forces else 0.0
+        national = scoring.national_weight if not forces and asks_nationally(question) else 0.0
         return Signals(question, q, self.data.lexical.scores(question), words, unknown, word_vectors, scoring,
-                       scoped=scoped, grade=grade, improve=improve)
+                       scoped=scoped, grade=grade, improve=improve, own=own, national=national)
 
     def candidates(self, s: Signals, mask: np.ndarray) -> np.ndarray:
         """The rows worth rescoring, ascending: every allowed row when there are few, else the best of each
@@ -279,6 +291,9 @@ class Searcher:
         else:
             fused = dense + scoring.lexical_weight * lexical_norm
         fused = fused + s.grade * self._grade[rows] + s.improve * self._improve[rows]
+        if s.own or s.national:
+            national = self._national[rows]
+            fused = fused + s.own * ~national + s.national * national
         if recency and scoring.recency_weight:
             fused = fused + scoring.recency_weight * self._recency[rows]
         order = np.argsort(-fused, kind="stable")[:top_k]
@@ -403,6 +418,13 @@ def _top(scores: np.ndarray, k: int, mask: np.ndarray, values: bool = False):
     if len(rows) > k:
         rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
     return (rows, scores[rows]) if values else rows
+
+
+def _national(columns, documents: list[dict]) -> np.ndarray:
+    """True for the passages of national and multi-force documents (overviews, press releases)."""
+    wide = {d["file"] for d in documents if d.get("scope", "force") != "force"}
+    codes = [i for i, name in enumerate(columns.tables["document"]) if name in wide]
+    return np.isin(columns.document, codes)
 
 
 def _recency(columns) -> np.ndarray:

@@ -44,3 +44,14 @@ def test_correct_spelling_only_fixes_unknown_words():
     assert correct_spelling("areas for improvment", vocab, misspelt) == "areas for improvement"
     assert correct_spelling("what is the weather", vocab, misspelt) == "what is the weather"
     assert correct_spelling("", vocab, misspelt) == ""
+
+
+def test_national_questions_are_told_from_one_force_questions():
+    from chat.intent import asks_nationally
+
+    for q in ("How many forces were judged inadequate in 2016?", "How often were cells used nationally?",
+              "What do most forces do about stalking?", "crime across England and Wales", "national picture"):
+        assert asks_nationally(q), q
+    for q in ("Is Kent Police good at investigating crime?", "How many officers does the force have?",
+              "Does the force work with other agencies?"):
+        assert not asks_nationally(q), q
