@@ -179,12 +179,12 @@ def build_app(service: ChatService) -> gr.Blocks:
         """A reload brings the kept conversation back; a link (?q=...) asks its question after it."""
         kept = restore(kept)
         link = parse_share(str(getattr(request, "query_params", "") or "")) if request else None
-        # Nothing to bring back, or a question asked before the page finished loading (its answer is newer than
-        # the kept one): the chat is left as it is.
         # What is indexed now: the page was built at start-up, and a rebuild (another tab, the API) may follow.
         known, rows = service.filter_choices(), service.documents()
         now = (indexed_markdown(rows), rows, gr.update(choices=report_choices(rows)),
                grades_html(*service.grades_table()))
+        # Nothing to bring back, or a question asked before the page finished loading (its answer is newer than
+        # the kept one): the chat is left as it is.
         if shown or not (link or kept["history"] or kept["last"]):
             return (gr.update(),) * 6 + now + tuple(gr.update(choices=known[key]) for key, _ in FILTERS)
         history, last = kept["history"], kept["last"]
