@@ -19,7 +19,7 @@ from .filters import Filter
 from .grading import asked_area, asked_grade, grade_rows, names_area
 from .intent import asks_for_grade
 from .plan import Catalogue
-from .scope import read_scope
+from .scope import SCOPE_WORDS, read_scope
 from .search import Scoring, Searcher
 
 
@@ -61,6 +61,15 @@ def check_top_k(top_k) -> int:
     if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= LIMITS.top_k:
         raise BadInputError(f"top_k must be a whole number from 1 to {LIMITS.top_k}, not {top_k!r}"[:200])
     return top_k
+
+
+_FOLLOW_UP_WORDS = {"about", "what", "and", "why", "how", "else", "more", "then", "also", "that", "this", "those",
+                    "them", "they", "it", "its", "there", "so", "ok", "okay", "please", "tell", "me"}
+
+
+def _topic_words(text: str) -> list[str]:
+    """The words of a follow-up that name a topic ("modern slavery" in "and what about modern slavery?")."""
+    return [w for w in content_words(text) if w not in _FOLLOW_UP_WORDS and w not in SCOPE_WORDS]
 
 
 def check_flag(value, name: str) -> bool:
@@ -132,18 +141,28 @@ class QA:
         plan = self.catalogue.plan(scope, self._mentions, judging=asks_for_grade(query))
         if plan.reason:
             return Answer(question, False, (), 0.0, context, reason=plan.reason)
+        # A follow-up with words of its own ("what about modern slavery?") changes the topic: whether the reports
+        # cover it, and any grade it asks for, are judged on its own words; the earlier question still helps rank.
         about = scope.without_names(query)
+        topic = query
+        if context:
+            own_query = searcher.correct(question, scoring)
+            own_about = read_scope(own_query, searcher.forces).without_names(own_query)
+            if _topic_words(own_about):
+                topic, about = own_query, own_about
         settings = scoring or searcher.scoring
         # A grade is stated in a sentence that names the force ("Cleveland Police is good at ..."): keep it.
         stripped = scope.without_names(query, keep_forces=asks_for_grade(query))
         search_text = stripped if settings.names_out and plan.filter and about.strip("?.!, ") else query
+        if topic is not query:  # the new topic's words count twice: the earlier question only sets the scene
+            search_text = f"{search_text} {about}"
         signals = searcher.signals(search_text, scoring, about=about, scoped=bool(plan.filter),
                                    forces=bool(plan.filter and plan.filter.forces))
         mask = searcher.columns.mask(where) & searcher.columns.mask(plan.filter)
         r = searcher.rank(signals, mask, top_k, recency=not scope.years)
         threshold = self.threshold if scoring is None or scoring.calibrates_as(searcher.scoring.to_dict()) else (
             threshold_for(searcher.embedder.name, scoring))
-        grades = grade_rows(searcher.data.grades, query, plan.filter) if scope.forces else []
+        grades = grade_rows(searcher.data.grades, topic, plan.filter) if scope.forces else []
         hits = [(h.passage, h.score, h.sentence_scores) for h in r.hits]
         rows_of = {h.passage.id: h.row for h in r.hits}
         if grades:

@@ -44,6 +44,20 @@ def test_own_question_set_floor(qa):
     assert metrics.refusal_accuracy >= 0.88
 
 
+def test_a_follow_up_that_changes_the_topic_is_judged_on_its_own_words(qa):
+    """"What about modern slavery?" after a question on investigating crime was answered with that question's
+    quotes and grade, labelled strong matches; the report never mentions modern slavery."""
+    moved = qa.ask("What about modern slavery?", 3, context="Is Cleveland Police good at investigating crime?")
+    assert not moved.answered and moved.grades == ()
+    armed = qa.ask("What about the armed response?", 3, context="How does the force tackle serious and organised "
+                                                                  "crime?")
+    assert armed.answered and armed.quotes[0].passage.text.startswith("The force is well prepared to respond")
+    same = qa.ask("and what about children?", 3, context="How does the force respond to missing people?")
+    assert same.answered and "children" in same.quotes[0].passage.text
+    why = qa.ask("why?", 3, context="Which outcome category is the force an outlier for?")
+    assert why.answered  # no words of its own: read wholly with the earlier question
+
+
 @pytest.fixture(scope="module")
 def multi(tmp_path_factory, real_embedder):
     from chat.qa import QA
