@@ -149,7 +149,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             results = [q.to_dict() for q in answer.quotes]
         except PeelqaError as exc:
             log.warning("%s: %s", type(exc).__name__, exc)
-            reply, results = f"⚠️ {escape_md(str(exc))}", []
+            reply, results = f"**Cannot answer:** {escape_md(str(exc))}", []
         # Shown as typed, never as HTML: escape_md turns markup into literal text.
         history = [*history, {"role": "user", "content": escape_md(message)}, {"role": "assistant", "content": reply}]
         # A follow-up keeps the question it follows as the context for the next one; so does a failed question.
@@ -238,19 +238,19 @@ def build_app(service: ChatService) -> gr.Blocks:
             return mentions_markdown(service.find(phrase, bool(stemmed)))
         except PeelqaError as exc:
             log.warning("%s: %s", type(exc).__name__, exc)
-            return f"⚠️ {escape_md(str(exc))}"
+            return f"**Cannot search:** {escape_md(str(exc))}"
 
     def rebuilt(build, progress) -> tuple:
         """Run `build` (a rebuild, or a removal and rebuild) and what the Index tab, header and filters show after."""
         try:
             summary = build(lambda done, total, message: progress((done, total), desc=message))
-            status = f"✅ {escape_md(summary.line())}"
+            status = f"**Done:** {escape_md(summary.line())}"  # words, not an emoji: some systems lack the font
             if summary.skipped:
                 status += "\n\n" + "\n".join(f"- skipped {escape_md(f)}: {escape_md(r)}"
                                                  for f, r in summary.skipped.items())
         except PeelqaError as exc:
             log.warning("%s: %s", type(exc).__name__, exc)
-            status = f"⚠️ {escape_md(str(exc))}"
+            status = f"**Not done:** {escape_md(str(exc))}"
         c, rows = service.filter_choices(), service.documents()
         return (status, rows, indexed_markdown(rows), grades_html(*service.grades_table()),
                 gr.update(choices=report_choices(rows), value=None), *(gr.update(choices=c[key]) for key, _ in FILTERS))
@@ -259,9 +259,12 @@ def build_app(service: ChatService) -> gr.Blocks:
         return rebuilt(service.rebuild, progress)
 
     def on_remove_asked(name):
+        rows = service.documents()
         if not name:
             return gr.update(visible=False), "", "Choose the report to remove first."
-        title = next((r[0] for r in service.documents() if r[4] == name), name)
+        if len(rows) == 1:  # refused now, rather than after asking to confirm
+            return gr.update(visible=False), "", f"{escape_md(name)} is the only indexed report: add another first."
+        title = next((r[0] for r in rows if r[4] == name), name)
         return (gr.update(visible=True), f"Delete **{escape_md(name)}** ({escape_md(str(title))}) from the seeds "
                 f"folder and rebuild the index without it? The file cannot be recovered from peelqa.", "")
 
@@ -281,7 +284,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             with contextlib.suppress(OSError):  # the folder Gradio made for this upload, now empty
                 path.parent.rmdir()
         lines = [f"Saved {escape_md(n)} to the seeds folder." for n in saved]
-        lines += [f"⚠️ {escape_md(p)}" for p in problems]
+        lines += [f"**Not saved:** {escape_md(p)}" for p in problems]
         if saved:
             lines.append("Click **Rebuild index** to add it to the answers.")
         return "\n\n".join(lines) or "No file received."

@@ -52,6 +52,13 @@ select:focus-visible, [tabindex]:focus-visible, label:has(input:focus-visible) {
 .dark input:focus-visible, .dark [tabindex]:focus-visible, .dark label:has(input:focus-visible) {
   outline-color: #93c5fd !important; }
 #peelqa-chat details > summary { cursor: pointer; }
+/* The bold face: Gradio loads Source Sans at 400 and 600 only, so 700 fell back to another font for all but
+   the first letter ("A|lthough"). */
+#peelqa-chat strong, #peelqa-chat b, #peelqa-panel strong, h1, h2, h3, button { font-weight: 600 !important; }
+/* Each source on one line (its full citation heads the panel when opened), so the panel starts higher and an
+   opened quote is in sight at 1440x900. */
+#peelqa-sources label span { display: -webkit-box; -webkit-line-clamp: 1; -webkit-box-orient: vertical;
+  overflow: hidden; }
 /* An empty filter's input is pale grey in Gradio's light theme (1.9:1 on white); the filters sit on the first
    screen, so they take the text colour. */
 .peelqa-filter input { color: var(--body-text-color) !important; }
@@ -63,7 +70,7 @@ select:focus-visible, [tabindex]:focus-visible, label:has(input:focus-visible) {
 #peelqa-sheet-close { display: none; }
 @media (max-width: 640px) {
   h1 { font-size: 1.35rem !important; line-height: 1.25 !important; }
-  #peelqa-chat { height: 400px !important; }
+  #peelqa-chat { height: 360px !important; }
   #peelqa-chat a { scroll-margin-top: 12px; }
   #peelqa-sources-col.peelqa-sheet-open { position: fixed; left: 0; right: 0; bottom: 0; z-index: 1000;
     max-height: 62vh; margin: 0; padding: 6px 10px 10px; overflow-y: auto; min-width: 0 !important;

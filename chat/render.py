@@ -155,7 +155,9 @@ def answer_markdown(answer: Answer) -> str:
         # Quote [1] always shows; the others only when they would have answered on their own (not weak).
         shown = [q for q in answer.quotes if q.rank == 1 or not q.weak]
         hidden = [q for q in answer.quotes if q.rank != 1 and q.weak]
-        parts.append(f"From the reports: · {copy_all}")
+        # Copy answer copies what is shown: the hidden weaker matches would not have answered on their own.
+        copy_shown = f"[Copy answer]({copy_link([_span(q) for q in shown])})"
+        parts.append(f"From the reports ({copy_shown})")
         parts.append("\n\n".join(_quote_md(q, best, True) for q in shown))
         if hidden:
             parts.append(_collapsed(f"{len(hidden)} weaker {'match' if len(hidden) == 1 else 'matches'} hidden",

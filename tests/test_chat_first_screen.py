@@ -54,7 +54,7 @@ def test_an_answer_under_a_filter_says_what_it_was_limited_to(browser, live_app)
 def test_phone_keeps_the_question_in_sight_and_opens_a_source_in_a_sheet_by_its_answer(browser, live_app):
     context, page = open_page(browser, live_app[1], 390, 844)
     try:
-        assert bottom(page.locator("#peelqa-question textarea")) <= 844
+        assert bottom(page.locator("#peelqa-question textarea")) <= 844 and bottom(page.locator("#peelqa-ask")) <= 844
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
         bot = ask(page, "What should the force improve about domestic abuse?")
         link = bot.get_by_role("link", name=re.compile(r"› para \d+$")).first

@@ -34,7 +34,7 @@ def test_a_report_is_removed_only_after_confirmation(browser, live_app):
         assert path.exists()
         page.locator("#peelqa-remove").click()
         page.locator("#peelqa-remove-yes").click()
-        page.wait_for_function("document.querySelector('#peelqa-rebuild-status').innerText.includes('✅')",
+        page.wait_for_function("document.querySelector('#peelqa-rebuild-status').innerText.includes('Done:')",
                                timeout=60_000)
         assert not path.exists() and confirm.is_hidden()
         assert EXTRA not in page.get_by_label("Indexed reports").inner_text()

@@ -64,7 +64,11 @@ def test_copy_quote_and_copy_answer_give_exact_text_and_citation(page, live_app)
     whole = bot.get_by_role("link", name="Copy answer")
     answer = clipboard_after(page, whole.click)
     assert answer == expected_copy(service, whole.get_attribute("href"))
-    assert answer.count("“") == len(parse_copy_link(whole.get_attribute("href").split(COPY_ANCHOR, 1)[1])) == 5
+    # What the answer shows: the weaker matches folded away are left out (they would not have answered).
+    shown = (bot.get_by_role("link", name="Copy quote").count()
+             - bot.locator("details").get_by_role("link", name="Copy quote").count())
+    assert answer.count("“") == len(parse_copy_link(whole.get_attribute("href").split(COPY_ANCHOR, 1)[1])) == shown
+    assert 1 <= shown < 5
     assert page.url.endswith("/")  # copy links never navigate
 
 

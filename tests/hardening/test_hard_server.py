@@ -206,7 +206,7 @@ def test_a_client_skipping_the_file_picker_gets_the_message_and_leaves_no_file(l
                     done = json.loads(line[5:])
                     break
     assert done["success"], done
-    assert done["output"]["data"][0].startswith(r"⚠️ 'evil\.exe' is not a \.txt or \.md")
+    assert done["output"]["data"][0].startswith(r"**Not saved:** 'evil\.exe' is not a \.txt or \.md")
     assert not Path(stored).exists()
     assert "Traceback" not in capfd.readouterr().err
     assert not any(p.name == "evil.exe" for p in service.seeds_dir.iterdir())
