@@ -52,6 +52,8 @@ def example_questions(forces: list[str]) -> list[str]:
 
 log = logging.getLogger("peelqa")
 
+SOURCES_LABEL = "Sources of the last answer (choose one to read it in context)"
+CLOSEST_LABEL = "Closest matches, not an answer: the reports do not appear to cover the last question"
 PANEL_EMPTY = "<p>Ask a question; its sources show here.</p>"
 PANEL_FILTERED = "<p>The filters changed: ask again to see sources under them.</p>"
 
@@ -146,7 +148,8 @@ def build_app(service: ChatService) -> gr.Blocks:
             link = share_link(message, service.index_version(), answer.context, filters)
             reply = (note + filters_note(filters, dict(FILTERS)) + answer_markdown(answer)
                      + f"\n\n[Link to this answer]({link})")
-            results = [q.to_dict() for q in answer.quotes]
+            # A refusal's quotes are its closest matches, not its sources: the list says so.
+            results = [q.to_dict() | ({} if answer.answered else {"refused": True}) for q in answer.quotes]
         except PeelqaError as exc:
             log.warning("%s: %s", type(exc).__name__, exc)
             reply, results = f"**Cannot answer:** {escape_md(str(exc))}", []
@@ -161,7 +164,8 @@ def build_app(service: ChatService) -> gr.Blocks:
     def sources_of(results):
         # The panel belongs to this answer now: the previous answer's source is never left on show.
         labels = [f"[{r['rank']}] {r['citation']}" for r in results]
-        return gr.update(choices=labels, value=None), panel_hint(results)
+        label = (CLOSEST_LABEL if any(r.get("refused") for r in results) else SOURCES_LABEL)
+        return gr.update(choices=labels, value=None, label=label), panel_hint(results)
 
     def on_ask(message, history, top_k, last_question, kept, *filter_values):
         history = list(history or [])
@@ -189,6 +193,8 @@ def build_app(service: ChatService) -> gr.Blocks:
             return (gr.update(),) * 6 + now + tuple(gr.update(choices=known[key]) for key, _ in FILTERS)
         history, last = kept["history"], kept["last"]
         results = kept["turns"][-1]["results"] if kept["turns"] else []
+        if kept["turns"] and not kept["turns"][-1]["answered"]:
+            results = [r | {"refused": True} for r in results]
         chosen = [gr.update(choices=known[key]) for key, _ in FILTERS]
         if link:
             filters = {key: [v for v in link["filters"].get(key, []) if v in known[key]] for key, _ in FILTERS}
@@ -361,8 +367,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                             export_md = gr.Button("Export as Markdown", size="sm", elem_id="peelqa-export-md")
                             export_csv = gr.Button("Export as CSV", size="sm", elem_id="peelqa-export-csv")
                     with gr.Column(scale=2, elem_id="peelqa-sources-col"):
-                        sources = gr.Radio([], label="Sources of the last answer (choose one to read it in context)",
-                                           elem_id="peelqa-sources")
+                        sources = gr.Radio([], label=SOURCES_LABEL, elem_id="peelqa-sources")
                         panel = gr.HTML(PANEL_EMPTY, elem_id="peelqa-panel")
             with gr.Tab("Grades"):
                 gr.Markdown("Every grade the indexed reports state, by force and year; choose one to read the "

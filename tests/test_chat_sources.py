@@ -94,3 +94,12 @@ def test_the_panel_shows_headings_lists_and_paragraph_numbers(page):
     assert panel.locator("h4").first.evaluate("(h) => parseFloat(getComputedStyle(h).fontWeight)") >= 600
     numbers = [int(n) for n in panel.locator(".peelqa-num").all_inner_texts()]
     assert numbers[:3] == [1, 2, 3] and numbers == sorted(numbers)
+
+
+def test_a_refusals_list_says_its_quotes_are_closest_matches_not_sources(page):
+    ask(page, "Who won the football match on Saturday?")
+    page.wait_for_function("document.querySelector('#peelqa-sources').innerText.includes('Closest matches, not an "
+                           "answer')", timeout=10_000)
+    ask(page, "Is the force prepared for an armed attack?")
+    page.wait_for_function("document.querySelector('#peelqa-sources').innerText.includes('Sources of the last "
+                           "answer')", timeout=10_000)
