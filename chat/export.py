@@ -7,7 +7,7 @@ import csv
 import io
 from typing import NamedTuple
 
-COLUMNS = ("question", "rank", "quote", "citation", "document", "start", "end")
+COLUMNS = ("question", "answered", "rank", "quote", "citation", "document", "start", "end")
 
 
 class Row(NamedTuple):
@@ -29,15 +29,17 @@ class Turn(NamedTuple):
 
 def to_csv(turns: list[Turn]) -> str:
     """One line per quote (a question without quotes keeps one line, its other cells empty); the text exactly
-    as indexed, quoted as CSV quotes it."""
+    as indexed, quoted as CSV quotes it. `answered` is "no" for a question the reports do not cover (its quotes
+    are the closest matches), so a filtered spreadsheet never takes them for answers."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for t in turns:
+        answered = "yes" if t.answered else "no"
         for r in t.rows:
-            writer.writerow([_cell(t.question), *r])
+            writer.writerow([_cell(t.question), answered, *r])
         if not t.rows:
-            writer.writerow([_cell(t.question), "", "", "", "", "", ""])
+            writer.writerow([_cell(t.question), answered, "", "", "", "", "", ""])
     return out.getvalue()
 
 

@@ -14,10 +14,12 @@ TURNS = [Turn("Who patrols?", [Row(1, QUOTE, "R › S › para 2", "r.md", 10, 1
 
 def test_csv_holds_each_quote_verbatim_with_its_citation_and_offsets():
     rows = list(csv.reader(io.StringIO(to_csv(TURNS))))
-    assert tuple(rows[0]) == COLUMNS == ("question", "rank", "quote", "citation", "document", "start", "end")
-    assert rows[1] == ["Who patrols?", "1", QUOTE, "R › S › para 2", "r.md", "10", str(10 + len(QUOTE))]
-    assert rows[2][:3] == ["Who patrols?", "2", "Second."] and rows[3][0] == "Football?"
-    assert rows[4] == ["why?", "", "", "", "", "", ""] and len(rows) == 5  # a question without quotes is kept
+    assert tuple(rows[0]) == COLUMNS == ("question", "answered", "rank", "quote", "citation", "document", "start",
+                                         "end")
+    assert rows[1] == ["Who patrols?", "yes", "1", QUOTE, "R › S › para 2", "r.md", "10", str(10 + len(QUOTE))]
+    assert rows[2][:4] == ["Who patrols?", "yes", "2", "Second."]
+    assert rows[3][:2] == ["Football?", "no"]  # closest matches of a refused question are marked as such
+    assert rows[4] == ["why?", "yes", "", "", "", "", "", ""] and len(rows) == 5  # a question without quotes
 
 
 def test_markdown_quotes_each_line_verbatim_under_its_question():
