@@ -121,8 +121,9 @@ def test_export_downloads_the_conversation_as_markdown_and_csv_verbatim(context,
         page.get_by_role("button", name="Export as CSV").click()
     assert got.value.suggested_filename == "peelqa-conversation.csv"
     rows = list(csv.DictReader(io.StringIO(open(got.value.path(), encoding="utf-8").read())))
-    assert list(rows[0]) == ["question", "rank", "quote", "citation", "document", "start", "end"]
+    assert list(rows[0]) == ["question", "answered", "rank", "quote", "citation", "document", "start", "end"]
     assert [r["question"] for r in rows] == [questions[0]] * 5 + [questions[1]] * 5
+    assert [r["answered"] for r in rows] == ["yes"] * 5 + ["no"] * 5
     assert [int(r["rank"]) for r in rows[:5]] == [1, 2, 3, 4, 5]
     for r in rows:  # each quote byte for byte the indexed text of its span, with its citation
         start, end = int(r["start"]), int(r["end"])
