@@ -87,7 +87,7 @@ def child(seeds: Path, index: Path, reference: Path) -> None:
 
 def adopt_query_model(index: Path, reference: Path) -> None:
     """Copy the reference index's ONNX query model in, recorded in the manifest as if exported here."""
-    from indexer.store import MANIFEST, file_records
+    from indexer.store import MANIFEST, file_records, write_manifest
 
     ref = json.loads((reference / MANIFEST).read_text())
     manifest = json.loads((index / MANIFEST).read_text())
@@ -97,7 +97,7 @@ def adopt_query_model(index: Path, reference: Path) -> None:
     files = file_records(index)
     manifest["query_model"] = record
     manifest["files"] = {**manifest["files"], **{n: files[n] for n in (record["file"], record["tokenizer"])}}
-    (index / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_manifest(index, manifest)  # signed again: the manifest carries its own checksum
 
 
 def build_replayed(work: Path, seeds: Path, index: Path, real: int) -> dict:

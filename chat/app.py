@@ -158,7 +158,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         # A follow-up keeps the question it follows as the context for the next one; so does a failed question.
         new_last = last_question if answer is None or answer.context else message.strip()
         kept = add_turn(restore(kept), service.index_version(), history, message.strip(), results, new_last,
-                        answer is None or answer.answered)
+                        answer is not None and answer.answered)
         return history, results, new_last, kept
 
     def sources_of(results):
@@ -265,16 +265,21 @@ def build_app(service: ChatService) -> gr.Blocks:
         return rebuilt(service.rebuild, progress)
 
     def on_remove_asked(name):
+        """Ask first; the name asked about is kept, so Yes removes that one even if the list changes meanwhile."""
         rows = service.documents()
         if not name:
-            return gr.update(visible=False), "", "Choose the report to remove first."
+            return gr.update(visible=False), "", "Choose the report to remove first.", None
         if len(rows) == 1:  # refused now, rather than after asking to confirm
-            return gr.update(visible=False), "", f"{escape_md(name)} is the only indexed report: add another first."
+            return (gr.update(visible=False), "", f"{escape_md(name)} is the only indexed report: add another first.",
+                    None)
         title = next((r[0] for r in rows if r[4] == name), name)
         return (gr.update(visible=True), f"Delete **{escape_md(name)}** ({escape_md(str(title))}) from the seeds "
-                f"folder and rebuild the index without it? The file cannot be recovered from peelqa.", "")
+                f"folder and rebuild the index without it? The file cannot be recovered from peelqa.", "", name)
 
     def on_remove(name, progress=gr.Progress()):  # noqa: B008
+        if not name:
+            return (gr.update(visible=False), "Choose the report to remove first.",
+                    *(gr.update(),) * (len(FILTERS) + 4))
         return (gr.update(visible=False), *rebuilt(lambda report: service.remove_report(name, report), progress))
 
     def on_upload(files):
@@ -397,6 +402,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                                             label="Remove a report (deletes its file from the seeds folder)",
                                             elem_classes="peelqa-filter")
                     remove_btn = gr.Button("Remove…", variant="stop", scale=1, elem_id="peelqa-remove")
+                asked = gr.State(None)  # the report the confirmation names
                 with gr.Row(visible=False, elem_id="peelqa-remove-confirm") as confirm_row:
                     confirm_text = gr.Markdown()
                     confirm_btn = gr.Button("Yes, delete it and rebuild", variant="stop", elem_id="peelqa-remove-yes")
@@ -457,10 +463,11 @@ def build_app(service: ChatService) -> gr.Blocks:
         # Rebuilds are not queued: a second one runs at once and is refused by the service ("already running").
         after = [rebuild_status, table, indexed, grades_view, to_remove, *dropdowns]
         rebuild_btn.click(on_rebuild, None, after, api_visibility="private", concurrency_limit=None)
-        remove_btn.click(on_remove_asked, to_remove, [confirm_row, confirm_text, rebuild_status],
+        remove_btn.click(on_remove_asked, to_remove, [confirm_row, confirm_text, rebuild_status, asked],
                          api_visibility="private", queue=False)
+        to_remove.change(lambda: gr.update(visible=False), None, confirm_row, api_visibility="private", queue=False)
         cancel_btn.click(lambda: gr.update(visible=False), None, confirm_row, api_visibility="private", queue=False)
-        confirm_btn.click(on_remove, to_remove, [confirm_row, *after], api_visibility="private",
+        confirm_btn.click(on_remove, asked, [confirm_row, *after], api_visibility="private",
                           concurrency_limit=None)
         gr.api(api_ask, api_name="ask")
         gr.api(api_rebuild, api_name="rebuild", concurrency_limit=None)

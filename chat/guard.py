@@ -2,9 +2,10 @@
 
 The page's own events (ask, load, upload, …) are reachable by any script that posts to Gradio's queue with
 their index. Sent values of the wrong shape used to end in `{"error": null}` for the client and a multi-line
-traceback in the log. Here every event handler, and Gradio's preprocessing of its inputs, turns such a request
-into one clear message and one log line naming the event and the exception; peelqa's own errors keep their
-text and fix.
+traceback in the log. Here Gradio's preprocessing of an event's inputs turns such a request into one clear
+message and one log line naming the event and the exception; peelqa's own errors keep their text and fix; any
+other failure inside a handler (a bug: the page's values never cause one) is logged with its traceback and the
+client told to look there.
 """
 
 from __future__ import annotations
@@ -20,18 +21,23 @@ from indexer.limits import LIMITS
 log = logging.getLogger("peelqa")
 
 MALFORMED = "this request's values are not what the page sends; reload the page and try again"
+FAILED = "peelqa could not handle this request; the server log says why"
 
 
-def refuse(event: str, exc: BaseException) -> gr.Error:
-    """A request that could not be handled: one log line (the event, the exception) and one message back."""
+def refuse(event: str, exc: BaseException, inputs: bool = True) -> gr.Error:
+    """A request that could not be handled: one log line (the event, the exception) and one message back.
+    `inputs`: it failed on what was sent (Gradio's checks of the values); otherwise inside peelqa's handler,
+    which the page's own values never cause: logged as an error with its traceback, to be fixed."""
     if isinstance(exc, PeelqaError):
         log.warning("%s: %s: %s", event, type(exc).__name__, exc)
         return gr.Error(str(exc), print_exception=False)
     if isinstance(exc, gr.Error):
         log.warning("%s: refused: %s", event, _line(exc.message))
         return gr.Error(_line(exc.message), print_exception=False)
+    if not inputs:
+        log.error("%s failed: %s: %s", event, type(exc).__name__, _line(exc), exc_info=exc)
+        return gr.Error(FAILED, print_exception=False)
     log.warning("%s: malformed request: %s: %s", event, type(exc).__name__, _line(exc))
-    log.debug("%s: malformed request", event, exc_info=exc)
     return gr.Error(MALFORMED, print_exception=False)
 
 
@@ -49,7 +55,7 @@ def _wrap(fn, event: str):
                 raise
             raise refuse(event, exc) from None
         except Exception as exc:
-            raise refuse(event, exc) from None
+            raise refuse(event, exc, inputs=False) from None
 
     return guarded
 

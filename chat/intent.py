@@ -46,7 +46,8 @@ def asks_for_improvement(question: str) -> bool:
 # "How many forces ...", "nationally", "across England and Wales": answered by a national document (an
 # overview, a press release listing forces) rather than one force's report that happens to use the words.
 _NATIONAL_QUESTION = re.compile(
-    r"\b(?:national(?:ly)?|nation\s*wide|across\s+(?:all\s+)?(?:the\s+)?(?:forces|england|the\s+country)|"
+    r"\b(?:nationally|national\s+(?:picture|level|overview|figures?|average|rate)|nation\s*wide|"
+    r"across\s+(?:all\s+)?(?:the\s+)?(?:forces|england|the\s+country)|"
     r"england\s+and\s+wales|how\s+many\s+(?:police\s+)?forces|all\s+(?:police\s+)?forces|every\s+force|"
     r"most\s+forces|other\s+forces)\b",
     re.IGNORECASE,

@@ -63,8 +63,9 @@ def check_top_k(top_k) -> int:
     return top_k
 
 
-_FOLLOW_UP_WORDS = {"about", "what", "and", "why", "how", "else", "more", "then", "also", "that", "this", "those",
-                    "them", "they", "it", "its", "there", "so", "ok", "okay", "please", "tell", "me"}
+# Words of a follow-up that refer back, or move in time, rather than name a topic (those content_words keeps).
+_FOLLOW_UP_WORDS = {"else", "more", "also", "okay", "please", "tell", "before", "previous", "previously", "earlier",
+                    "later", "last", "next", "after", "ago", "again", "instead", "now", "then", "since"}
 
 
 def _topic_words(text: str) -> list[str]:
@@ -141,21 +142,26 @@ class QA:
         plan = self.catalogue.plan(scope, self._mentions, judging=asks_for_grade(query))
         if plan.reason:
             return Answer(question, False, (), 0.0, context, reason=plan.reason)
-        # A follow-up with words of its own ("what about modern slavery?") changes the topic: whether the reports
-        # cover it, and any grade it asks for, are judged on its own words; the earlier question still helps rank.
+        # A follow-up's own words ("what about the armed response?") count twice in the search: the earlier
+        # question only sets the scene. When all of them are words the reports never use ("what about modern
+        # slavery?"), the topic has changed: coverage, refusal and grades are judged on the follow-up alone
+        # (read with the earlier question, it was answered from that question's quotes and grade). Words the
+        # reports use ("and the year before?") keep the earlier question's topic.
         about = scope.without_names(query)
-        topic = query
+        topic, extra = query, ""
         if context:
             own_query = searcher.correct(question, scoring)
             own_about = read_scope(own_query, searcher.forces).without_names(own_query)
-            if _topic_words(own_about):
+            own_words = _topic_words(own_about)
+            extra = own_about if own_words else ""
+            if own_words and not any(searcher.data.lexical.knows(w) for w in own_words):
                 topic, about = own_query, own_about
         settings = scoring or searcher.scoring
         # A grade is stated in a sentence that names the force ("Cleveland Police is good at ..."): keep it.
         stripped = scope.without_names(query, keep_forces=asks_for_grade(query))
         search_text = stripped if settings.names_out and plan.filter and about.strip("?.!, ") else query
-        if topic is not query:  # the new topic's words count twice: the earlier question only sets the scene
-            search_text = f"{search_text} {about}"
+        if extra:
+            search_text = f"{search_text} {extra}"
         signals = searcher.signals(search_text, scoring, about=about, scoped=bool(plan.filter),
                                    forces=bool(plan.filter and plan.filter.forces))
         mask = searcher.columns.mask(where) & searcher.columns.mask(plan.filter)

@@ -85,24 +85,35 @@ class ChatService:
     def remove_report(self, name: str, progress=None) -> BuildSummary:
         """Delete an indexed report's file from the seeds folder and rebuild without it (refused while a rebuild
         runs, like a rebuild). Only a file the index lists, inside the seeds folder, is ever deleted; a link is
-        removed itself, never what it points to."""
+        removed itself, never what it points to. The file is set aside (a hidden name, which builds skip) and
+        deleted once the index without it is in place; if the rebuild fails it is put back."""
         name = check_text(name or "", "report name", 1_000)
-        indexed = {d["file"] for d in self._qa.searcher.manifest.get("documents", [])}
-        if name not in indexed:
-            raise NotFoundError(f"{name!r} is not an indexed report", fix="choose one from the Index tab's list")
-        if len(indexed) == 1:  # an index needs a report: the rebuild would fail with the file already gone
-            raise BadInputError(f"{name} is the only indexed report", fix="add another report first")
         if not self._rebuild_lock.acquire(blocking=False):
             raise BusyError("a rebuild is already running; wait for it to finish")
-        try:
+        try:  # checked under the lock: the index may have changed since the page listed it
+            indexed = {d["file"] for d in self._qa.searcher.manifest.get("documents", [])}
+            if name not in indexed:
+                raise NotFoundError(f"{name!r} is not an indexed report", fix="choose one from the Index tab's list")
+            if len(indexed) == 1:  # an index needs a report: the rebuild would fail
+                raise BadInputError(f"{name} is the only indexed report", fix="add another report first")
             seeds = self.seeds_dir.resolve()
             path = seeds / name  # the folder resolved, the file not: a link is unlinked, never followed
-            if ".." in Path(name).parts or seeds not in path.parents:
+            if ".." in Path(name).parts or path.parent.resolve() != path.parent or seeds not in path.parents:
                 raise BadInputError(f"refusing to delete outside the seeds folder: {name}")
-            if path.is_symlink() or path.is_file():
-                path.unlink()
+            aside = path.with_name(f".peelqa-removing-{path.name}")
+            present = path.is_symlink() or path.is_file()
+            if present:
+                os.replace(path, aside)
+            try:
+                summary = self._rebuild(progress)
+            except BaseException:
+                if present:
+                    os.replace(aside, path)
+                raise
+            if present:
+                aside.unlink()
                 log.info("removed report %s from %s", name, seeds)
-            return self._rebuild(progress)
+            return summary
         finally:
             self._rebuild_lock.release()
 

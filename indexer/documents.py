@@ -12,12 +12,14 @@ from pathlib import Path
 
 from .errors import IndexCorruptError
 from .formats import Loaded, load, pages_of
+from .limits import LIMITS
 from .metadata import explicit_fields, front_matter, read_sidecars
 from .parse import parse_document
 from .passage import Passage
 from .reports import DocumentInfo, label_passages, resolve_reports
 from .sentences import split_long
 from .sources import SourceError, read_bytes
+from .text import clip
 
 Progress = Callable[[int, int, str], None]
 # A web page or Word copy of a report that shares this share of its sentences with a PDF of the same force,
@@ -131,7 +133,11 @@ def _with_pages(p: Passage, loaded: Loaded) -> Passage:
 
 def _plain(fields: dict) -> dict:
     """Front matter as JSON can hold it (YAML gives dates and other types)."""
-    return {str(k): v if isinstance(v, (str, int, float, bool)) or v is None else str(v) for k, v in fields.items()}
+    def value(v):
+        v = v if isinstance(v, (str, int, float, bool)) or v is None else str(v)[:LIMITS.url_chars]
+        return clip(v, LIMITS.url_chars) if isinstance(v, str) else v
+
+    return {clip(str(k), 100): value(v) for k, v in list(fields.items())[:100]}
 
 
 def _sentences(text: str) -> set[str]:

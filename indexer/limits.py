@@ -58,6 +58,8 @@ class Limits:
     # Characters of a report's title, and of any metadata field shown in a citation: the longest real
     # inspection titles are ~150 characters; longer is cut at a word with "…".
     title_chars: int = 300
+    # A report's URL is never cut (it would not work): one longer than this is left out. Real ones are < 200.
+    url_chars: int = 2_000
     # Per uploaded file in the chat, by suffix.
     upload_bytes: dict[str, int] = field(default_factory=_upload_bytes)
     # Index files up to this total size are checksummed in full on every load; larger indexes are checked

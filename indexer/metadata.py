@@ -86,6 +86,9 @@ class ReportMeta:
 
 # ---- front matter and sidecars ----------------------------------------------------------------------
 
+_YAML_ALIAS = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s,\[\]{}]+", re.MULTILINE)
+
+
 def front_matter(source: str) -> tuple[dict, int]:
     """(fields, offset where the body starts) for a `---` YAML block at the very top; ({}, 0) otherwise."""
     m = re.match(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", source, re.DOTALL)
@@ -93,12 +96,15 @@ def front_matter(source: str) -> tuple[dict, int]:
         return {}, 0
     import yaml
 
+    text = m.group(1)
     try:
-        data = yaml.safe_load(m.group(1))
-    except yaml.YAMLError:
+        if _YAML_ALIAS.search(text):  # anchors and aliases: ~700 bytes of them once grew to 5 GB; none needed
+            raise yaml.YAMLError("anchors and aliases are not read")
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError):
         # Hand-written front matter is often not strict YAML ("title: PEEL: Police effectiveness 2015"):
         # read it as "key: value" lines, split at the first colon.
-        data = dict(re.findall(r"^\s*([A-Za-z_]\w*)\s*:\s*(.*?)\s*$", m.group(1), re.MULTILINE))
+        data = dict(re.findall(r"^\s*([A-Za-z_]\w*)\s*:\s*(.*?)\s*$", text, re.MULTILINE))
     return (data if isinstance(data, dict) else {}), m.end()
 
 
@@ -131,7 +137,7 @@ def _sidecar(seeds_dir: Path, name: str, parse, skipped: dict[str, str]):
         return None if data is None else parse(data.decode("utf-8"))
     except SourceError as exc:
         skipped[name] = f"{exc}; its metadata not used"
-    except (UnicodeDecodeError, ValueError, KeyError, csv.Error) as exc:
+    except (UnicodeDecodeError, ValueError, KeyError, csv.Error, RecursionError) as exc:
         skipped[name] = f"cannot be read as {'CSV' if name.endswith('.csv') else 'a JSON object'} ({exc}); " \
                         "its metadata not used"
     return None
@@ -306,6 +312,8 @@ def explicit_fields(front: dict, sidecar: dict) -> dict:
         for key in FIELDS:
             if key in fields and fields[key] not in (None, "") and key not in out:
                 value = fields[key] if isinstance(fields[key], (str, int)) else str(fields[key])
-                out[key] = clip(value, LIMITS.title_chars) if isinstance(value, str) else value
+                if key == "url" and isinstance(value, str) and len(value) > LIMITS.url_chars:
+                    continue  # a cut URL is a dead link: left out (a longer one is not a real report's)
+                out[key] = clip(value, LIMITS.title_chars) if isinstance(value, str) and key != "url" else value
                 out["_sources"][key] = source
     return out

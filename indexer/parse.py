@@ -26,6 +26,7 @@ _SUBHEADING_LEVEL = 11
 # Shorter passages ("Good.", "Read the report") answer nothing alone: measured on our web-page fixtures, every
 # passage under 60 characters was a label, a link or a grade word.
 MIN_PASSAGE_CHARS = 60
+HEAD_LINE_CHARS = 5_000
 HEAD_LINES = 15  # lines kept for metadata detection ("Published on: ...", "Police forces: ...")
 GRADES = ("outstanding", "good", "adequate", "requires improvement", "inadequate", "not graded")
 _CAPTION = re.compile(r"(?:table|figure|chart)\s+\d+\b", re.IGNORECASE)
@@ -200,7 +201,9 @@ def _title_of(items: list[_Item], document: str) -> tuple[str, list[_Item]]:
 
 
 def _head(lines: list[_Line | None]) -> tuple[str, ...]:
-    return tuple(clip(ln.text, LIMITS.title_chars) for ln in lines if ln is not None)[:HEAD_LINES]
+    # Cut only for memory: "Police forces: A, B, ..." lists every force a national document covers (48 names
+    # take ~1,100 characters), which metadata detection reads.
+    return tuple(ln.text[:HEAD_LINE_CHARS] for ln in lines if ln is not None)[:HEAD_LINES]
 
 
 def parse_document(source: str, document: str, body_start: int = 0) -> ParsedDocument:

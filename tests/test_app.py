@@ -113,6 +113,15 @@ def test_remove_report_deletes_only_an_indexed_file_in_the_seeds_folder_and_rebu
     finally:
         small_service._rebuild_lock.release()
     assert (small_service.seeds_dir / "more.md").exists()
+
+    def fails(progress):
+        raise PeelqaError("the model cannot be loaded")
+
+    real, small_service._rebuild = small_service._rebuild, fails
+    with pytest.raises(PeelqaError, match="cannot be loaded"):
+        small_service.remove_report("more.md")
+    small_service._rebuild = real
+    assert (small_service.seeds_dir / "more.md").exists()  # a failed rebuild puts the file back
     summary = small_service.remove_report("more.md")
     assert summary.documents == 1 and summary.removed == ["more.md"]
     assert not (small_service.seeds_dir / "more.md").exists() and outside.exists()

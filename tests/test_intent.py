@@ -50,8 +50,9 @@ def test_national_questions_are_told_from_one_force_questions():
     from chat.intent import asks_nationally
 
     for q in ("How many forces were judged inadequate in 2016?", "How often were cells used nationally?",
-              "What do most forces do about stalking?", "crime across England and Wales", "national picture"):
+              "What do most forces do about stalking?", "crime across England and Wales", "the national picture"):
         assert asks_nationally(q), q
     for q in ("Is Kent Police good at investigating crime?", "How many officers does the force have?",
-              "Does the force work with other agencies?"):
+              "Does the force work with other agencies?", "Does Kent use the National Referral Mechanism?",
+              "work with the National Crime Agency", "national crime recording standards"):
         assert not asks_nationally(q), q

@@ -54,6 +54,9 @@ def test_a_follow_up_that_changes_the_topic_is_judged_on_its_own_words(qa):
     assert armed.answered and armed.quotes[0].passage.text.startswith("The force is well prepared to respond")
     same = qa.ask("and what about children?", 3, context="How does the force respond to missing people?")
     assert same.answered and "children" in same.quotes[0].passage.text
+    for follow in ("and the year before?", "and the previous inspection?", "what did they recommend?"):
+        again = qa.ask(follow, 3, context="How does Cleveland Police respond to missing children?")
+        assert again.answered, follow  # words the reports use: still the earlier question's topic
     why = qa.ask("why?", 3, context="Which outcome category is the force an outlier for?")
     assert why.answered  # no words of its own: read wholly with the earlier question
 

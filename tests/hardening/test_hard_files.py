@@ -232,4 +232,21 @@ def test_long_titles_headings_and_fields_are_cut_at_a_word(seeds, tmp_path):
     limit = LIMITS.title_chars
     assert len(passage.title) <= limit and passage.title.endswith("Word…")
     assert all(len(s) <= limit for s in passage.section) and passage.section[0].endswith("…")
-    assert len(doc["url"]) <= limit and all(len(line) <= limit for line in doc["head"])
+    assert "url" not in doc or doc["url"] is None  # a URL is never cut into a dead link: too long, left out
+    assert all(len(str(v)) <= LIMITS.url_chars for v in doc["front_matter"].values())
+
+
+def test_front_matter_and_metadata_that_would_exhaust_the_parser_are_read_safely(seeds, tmp_path):
+    """Deep nesting ended the build in a RecursionError; a ~700-byte YAML alias bomb grew to 5 GB."""
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in
+        zip("abcdefgh", "bcdefghi", strict=True))
+    (seeds / "bomb.md").write_text(f"---\n{bomb}title: *i\n---\n# Bomb\n\nThe force is good at keeping "
+                                   "people safe and reducing crime in every area.\n")
+    (seeds / "deep.md").write_text("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n# Deep\n\nThe force "
+                                   "is good at keeping people safe and reducing crime in every area.\n")
+    (seeds / "deep.txt").write_text("Deep text\n\nThe force is good at keeping people safe and reducing crime.\n")
+    (seeds / "deep.txt.meta.json").write_text("[" * 100_000 + "]" * 100_000)
+    summary = build(seeds, tmp_path)
+    assert summary.documents == 4
+    assert summary.skipped["deep.txt.meta.json"].startswith("cannot be read as a JSON object")
