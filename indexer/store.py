@@ -314,8 +314,11 @@ def _manifest_intact(raw: bytes) -> bool:
     tail = f',\n  "{MANIFEST_SUM}": "'.encode()
     cut = raw.rfind(tail)
     digest = raw[cut + len(tail):cut + len(tail) + 64]
-    return cut > 0 and raw[cut + len(tail) + 64:] == b'"\n}\n' and (
-        hashlib.sha256(raw[:cut] + b"\n}").hexdigest().encode() == digest)
+    if cut <= 0 or raw[cut + len(tail) + 64:] != b'"\n}\n':
+        return False
+    h = hashlib.sha256(memoryview(raw)[:cut])  # no copy: at a million passages the manifest is hundreds of MB
+    h.update(b"\n}")
+    return h.hexdigest().encode() == digest
 
 
 def _write_lines(path: Path, rows: list[dict]) -> None:
