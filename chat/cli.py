@@ -116,6 +116,7 @@ class _Ticker:
         self.began = self.last = time.monotonic()  # quiet for the first `every` seconds: short runs print nothing
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def __call__(self, done: int, total: int, message: str) -> None:
         now = time.monotonic()
@@ -141,11 +142,14 @@ class _Ticker:
             while not self._stop.wait(min(1.0, self.every / 2)):
                 self._maybe_print(time.monotonic())
 
-        threading.Thread(target=clock, name="peelqa-progress", daemon=True).start()
+        self._thread = threading.Thread(target=clock, name="peelqa-progress", daemon=True)
+        self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)  # no progress line after the build's summary
 
 
 def _duration(seconds: float) -> str:

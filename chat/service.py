@@ -55,6 +55,7 @@ class ChatService:
         self.seeds_dir = Path(seeds_dir) if seeds_dir else default_seeds_dir()
         self._rebuild_lock = threading.Lock()
         self.integrity_problem: str | None = None
+        self._derived: tuple[QA | None, dict] = (None, {})
 
     @property
     def qa(self) -> QA:
@@ -198,7 +199,20 @@ class ChatService:
                  d.get("indexed_at")]
                 for d in self._qa.searcher.manifest.get("documents", [])]
 
+    def _per_index(self, key: str, compute):
+        """`compute()` once per loaded index: every page load shows these, and at scale they take a while."""
+        qa = self._qa
+        if self._derived[0] is not qa:
+            self._derived = (qa, {})
+        cache = self._derived[1]
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
     def filter_choices(self) -> dict[str, list]:
+        return self._per_index("filters", self._filter_choices)
+
+    def _filter_choices(self) -> dict[str, list]:
         columns = self._qa.searcher.data.columns
         return {
             "title": sorted(t for t in columns.tables["title"] if t),
@@ -211,6 +225,9 @@ class ChatService:
     def grades_table(self) -> tuple[list[str], list[list[dict | None]], list[str]]:
         """(areas, one row of cells per force and year, row labels): the grades as a forces × areas table; each
         cell is the grade record (with its sentence's offsets), cited from the force's own report first."""
+        return self._per_index("grades", self._grades_table)
+
+    def _grades_table(self) -> tuple[list[str], list[list[dict | None]], list[str]]:
         from indexer.grades import Grade, grade_table
 
         table = grade_table([Grade(**g) for g in self._qa.searcher.data.grades])

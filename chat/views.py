@@ -51,6 +51,9 @@ def mentions_markdown(found: Mentions, limit: int = 200) -> str:
     return "\n".join(lines)
 
 
+WIDE_SCOPES = ("national", "multi-force")  # what the Index table's force column holds for such documents
+
+
 def indexed_markdown(rows: list[list], shown: int = 6) -> str:
     """The chat's header line: what the answers can come from. A few reports are named one by one
     ("3 reports: Cleveland 2016 Effectiveness, …"); many are summed up by force with their years."""
@@ -62,15 +65,18 @@ def indexed_markdown(rows: list[list], shown: int = 6) -> str:
         names = [" ".join(str(v) for v in (r[1] or r[0], r[2], r[3]) if v) for r in rows]
         return head + escape_md(", ".join(names)) + "."
     years: dict[str, set[str]] = {}
+    wide = sum(1 for r in rows if r[1] in WIDE_SCOPES)  # overviews, press releases: no one force's
     for r in rows:
-        years.setdefault(str(r[1] or r[0] or r[4]), set()).update([str(r[2])] if r[2] else [])
+        if r[1] not in WIDE_SCOPES:
+            years.setdefault(str(r[1] or r[0] or r[4]), set()).update([str(r[2])] if r[2] else [])
     named = []
     for force in sorted(years)[:shown]:
         span = sorted(years[force])
         named.append(" ".join([force, ", ".join(span) if len(span) <= 3 else f"{span[0]}–{span[-1]}"]).strip())
     more = len(years) - shown
+    national = f"; {wide} national or multi-force document{'s' if wide != 1 else ''}" if wide else ""
     return (head + f"{len(years)} force{'s' if len(years) != 1 else ''} — " + escape_md(", ".join(named))
-            + (f" and {more} more" if more > 0 else "") + ".")
+            + (f" and {more} more" if more > 0 else "") + national + ".")
 
 
 def filters_note(filters: dict[str, list], labels: dict[str, str]) -> str:

@@ -18,9 +18,11 @@ def test_a_few_reports_are_named_one_by_one():
 def test_many_reports_are_summed_up_by_force_with_their_years():
     rows = [[f"{f}-{y}.md", f, str(y), "Legitimacy"] for f in ("Kent Police", "Durham Constabulary")
             for y in (2015, 2016, 2017, 2018)]
-    rows.append(["x.md", "", "", ""])  # a report whose force is unknown is counted under its file name
-    assert indexed_markdown(rows, shown=2) == ("**9 reports indexed:** 3 forces — Durham Constabulary 2015–2018, "
-                                               "Kent Police 2015–2018 and 1 more.")
+    rows.append(["Some notes", "", "", ""])  # a report whose force is unknown is counted under its title
+    rows.append(["PEEL 2016: a national overview", "national", "2016", ""])
+    assert indexed_markdown(rows, shown=2) == ("**10 reports indexed:** 3 forces — Durham Constabulary 2015–2018, "
+                                               "Kent Police 2015–2018 and 1 more; 1 national or multi-force "
+                                               "document.")
 
 
 def test_filters_note_names_every_filter_in_use_and_nothing_when_none():
