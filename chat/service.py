@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -76,10 +77,16 @@ class ChatService:
 
     def rebuild(self, progress=None) -> BuildSummary:
         """Incremental rebuild from the seeds folder, then an atomic switch to the new index."""
+        with self._exclusive():
+            return self._rebuild(progress)
+
+    @contextmanager
+    def _exclusive(self):
+        """One rebuild (or removal) at a time; a second is refused at once, never queued."""
         if not self._rebuild_lock.acquire(blocking=False):
             raise BusyError("a rebuild is already running; wait for it to finish")
         try:
-            return self._rebuild(progress)
+            yield
         finally:
             self._rebuild_lock.release()
 
@@ -89,9 +96,7 @@ class ChatService:
         removed itself, never what it points to. The file is set aside (a hidden name, which builds skip) and
         deleted once the index without it is in place; if the rebuild fails it is put back."""
         name = check_text(name or "", "report name", 1_000)
-        if not self._rebuild_lock.acquire(blocking=False):
-            raise BusyError("a rebuild is already running; wait for it to finish")
-        try:  # checked under the lock: the index may have changed since the page listed it
+        with self._exclusive():  # checked under the lock: the index may have changed since the page listed it
             indexed = {d["file"] for d in self._qa.searcher.manifest.get("documents", [])}
             if name not in indexed:
                 raise NotFoundError(f"{name!r} is not an indexed report", fix="choose one from the Index tab's list")
@@ -115,8 +120,6 @@ class ChatService:
                 aside.unlink()
                 log.info("removed report %s from %s", name, seeds)
             return summary
-        finally:
-            self._rebuild_lock.release()
 
     def _rebuild(self, progress) -> BuildSummary:
         """The rebuild itself; the caller holds the rebuild lock."""

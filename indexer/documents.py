@@ -132,10 +132,12 @@ def _with_pages(p: Passage, loaded: Loaded) -> Passage:
 
 
 def _plain(fields: dict) -> dict:
-    """Front matter as JSON can hold it (YAML gives dates and other types)."""
+    """Front matter as JSON can hold it (YAML gives dates and other types), bounded: it is stored in the
+    manifest, and only a handful of its fields are metadata (100 keys of 100 characters is far past any)."""
     def value(v):
-        v = v if isinstance(v, (str, int, float, bool)) or v is None else str(v)[:LIMITS.url_chars]
-        return clip(v, LIMITS.url_chars) if isinstance(v, str) else v
+        if isinstance(v, str):
+            return clip(v, LIMITS.url_chars)
+        return v if isinstance(v, (int, float, bool)) or v is None else str(v)[:LIMITS.url_chars]
 
     return {clip(str(k), 100): value(v) for k, v in list(fields.items())[:100]}
 

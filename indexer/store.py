@@ -181,9 +181,10 @@ def file_records(folder: Path) -> dict[str, dict]:
 
 
 def damaged_files(folder: Path, manifest: dict, full: bool | str) -> dict[str, str]:
-    """{file: what is wrong} for the index's files. Sizes always; checksums of every file with `full="all"`;
-    with `full=True` of all; with `full="text"` of the files that hold quoted text (passages, texts, grades,
-    words) and the query model (its probe sentence is checked on load as well)."""
+    """{file: what is wrong} for the index's files. Sizes always; checksums of every file with `full=True` or
+    `"all"` (the same now that the query model is always hashed); with `full="text"` of the files that hold
+    quoted text (passages, texts, grades, words) and the query model (its probe sentence is checked on load as
+    well)."""
     records = manifest.get("files")
     if not isinstance(records, dict) or not records:
         return {MANIFEST: "it lists no files"}
@@ -204,11 +205,9 @@ def damaged_files(folder: Path, manifest: dict, full: bool | str) -> dict[str, s
 
 
 def _checked(name: str, full: bool | str) -> bool:
-    if full == "all" or name in QUERY_MODEL:
-        # The query model is hashed on every load too (90 MB in ~0.06 s here): damage to a token's row of its
-        # embedding table changes only questions with that token, which its probe sentence cannot see.
-        return True
-    return full is True or (full == "text" and is_text_file(name))
+    # The query model is hashed on every load too (90 MB in ~0.06 s here): damage to a token's row of its
+    # embedding table changes only questions with that token, which its probe sentence cannot see.
+    return full is True or full == "all" or name in QUERY_MODEL or (full == "text" and is_text_file(name))
 
 
 def is_text_file(name: str) -> bool:
