@@ -141,7 +141,10 @@ def read_scope(question: str, forces: ForceRegistry) -> Scope:
         spans.append(m.span())
     else:
         for m in _PERIOD.finditer(text):
-            years.append(int(m.group(1)))
+            # "2015/16" is a financial year: reports of either year may state its figures.
+            start = int(m.group(1))
+            end = start // 100 * 100 + int(m.group(2))
+            years += [start, end + 100 if end < start else end]
             spans.append(m.span())
         for m in _YEAR.finditer(text):
             if not any(s <= m.start() < e for s, e in spans):

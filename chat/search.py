@@ -30,10 +30,10 @@ from .intent import (
     asks_for_facts,
     asks_for_grade,
     asks_for_improvement,
-    asks_for_quantity,
     asks_nationally,
     correct_spelling,
-    has_quantity,
+    expected_answer,
+    states_answer,
 )
 from .scope import SCOPE_WORDS
 
@@ -63,7 +63,9 @@ class Scoring:
     # improve, the finding is the answer.
     recommendation_penalty: float = 0.1
     spelling: bool = True  # repair words the reports lack to a close spelling they have
-    quantity_penalty: float = 1.5  # a "how many / how much" question whose passages hold no number: a veto
+    # A question asking for a number ("how many firearms officers") or a person ("who is the chief constable")
+    # whose quotes have no sentence stating one beside what is counted (or the role): a veto.
+    quantity_penalty: float = 1.5
     # With no year named, a force's reports of every year compete; the latest gets this much more, the
     # earliest none, so recency only breaks near-ties.
     recency_weight: float = 0.03
@@ -138,6 +140,7 @@ class Signals:
     improve: float = 0.0  # bonus (or, negative, penalty) for "Areas for improvement" passages
     own: float = 0.0  # bonus for a force's own reports (the question names a force)
     national: float = 0.0  # bonus for national documents (the question asks nationally)
+    expects: tuple | None = None  # the kind of answer asked for and its words (intent.expected_answer)
     vectors: dict = field(default_factory=dict)  # word -> vector, and its nearest report words: computed once
     dense: dict = field(default_factory=dict)  # row -> dense score
     sentences: dict = field(default_factory=dict)  # row -> cosine of each of its sentences
@@ -234,7 +237,8 @@ class Searcher:
         own = scoring.own_report_weight if forces else 0.0
         national = scoring.national_weight if not forces and asks_nationally(question) else 0.0
         return Signals(question, q, self.data.lexical.scores(question), words, unknown, word_vectors, scoring,
-                       scoped=scoped, grade=grade, improve=improve, own=own, national=national)
+                       scoped=scoped, grade=grade, improve=improve, own=own, national=national,
+                       expects=expected_answer(question))
 
     def candidates(self, s: Signals, mask: np.ndarray) -> np.ndarray:
         """The rows worth rescoring, ascending: every allowed row when there are few, else the best of each
@@ -311,7 +315,7 @@ class Searcher:
         else:
             weight = scoring.coverage_weight + scoring.short_query_bonus * (len(s.words) <= 2)
             evidence = best_dense + weight * coverage
-        if asks_for_quantity(s.question) and not any(has_quantity(p.text) for p in quoted):
+        if s.expects and not any(states_answer(*s.expects, p.text, p.sentences) for p in quoted):
             evidence -= scoring.quantity_penalty
         return evidence
 

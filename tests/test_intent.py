@@ -56,3 +56,37 @@ def test_national_questions_are_told_from_one_force_questions():
               "Does the force work with other agencies?", "Does Kent use the National Referral Mechanism?",
               "work with the National Crime Agency", "national crime recording standards"):
         assert not asks_nationally(q), q
+
+
+def test_a_number_or_a_person_is_expected_with_what_it_is_about():
+    from chat.intent import expected_answer
+
+    assert expected_answer("How many firearms officers does the force have?") == ("quantity",
+                                                                                   frozenset({"firearm", "officer"}))
+    assert expected_answer("What is the average response time to emergency calls?") == (
+        "quantity", frozenset({"response", "time"}))
+    # Measures are not what is counted: "how many times" is answered by "on 63 occasions".
+    assert expected_answer("How many times were cells used?") == ("quantity", frozenset())
+    assert expected_answer("Who is the chief constable of Kent Police?") == ("person",
+                                                                            frozenset({"chief", "constable"}))
+    # A frequency: what happens is the rest of the question.
+    assert expected_answer("Taser use by officers - how often?") == ("quantity", frozenset({"taser", "use", "officer"}))
+    assert expected_answer("who do they share armed units with") is None
+    assert expected_answer("How well does the force reduce re-offending?") is None
+
+
+def test_a_quote_states_the_number_or_person_asked_for():
+    from chat.intent import states_answer
+
+    firearms = frozenset({"firearm", "officer"})
+    counted = "Neighbourhood teams have 128 officers. The force has few firearms officers."
+    assert not states_answer("quantity", firearms, counted, ((0, 38), (39, len(counted))))
+    assert states_answer("quantity", firearms, "It has 40 firearms officers on duty.")
+    # The sentence before gives the count its subject.
+    slavery = frozenset({"modern", "slavery", "victim"})
+    text = "Its work on modern slavery has grown. It found 37 victims."
+    assert states_answer("quantity", slavery, text, ((0, 37), (38, len(text))))
+    assert states_answer("quantity", frozenset(), "Six forces were judged inadequate.")
+    role = frozenset({"chief", "constable"})
+    assert states_answer("person", role, "The force is led by Chief Constable Jane Hale.")
+    assert not states_answer("person", role, "The chief constable of Kent Police spoke to us.")

@@ -78,7 +78,7 @@ def test_multi_report_floors(multi):
     _, (metrics, rows) = multi
     misses = [(r["id"], r["rank"]) for r in rows if r["answerable"] and r["rank"] != 1]
     assert metrics.answerable >= 100 and metrics.unanswerable >= 15
-    assert metrics.hit_at_1 >= 0.85, misses
+    assert metrics.hit_at_1 >= 0.90, misses
     assert metrics.hit_at_3 >= 0.97, misses
     assert metrics.row_recall >= 0.90, [(r["id"], r["rows_found"], r["rows_expected"]) for r in rows
                                        if r["rows_found"] < r["rows_expected"]]
@@ -88,7 +88,8 @@ def test_multi_report_refusals(multi):
     _, (metrics, rows) = multi
     assert metrics.answerable_refused <= 0.02 * metrics.answerable, [r["id"] for r in rows
                                                                      if r["answerable"] and r["refused"]]
-    assert metrics.unanswerable_refused >= 19, [r["question"] for r in rows if not r["answerable"] and not r["refused"]]
+    assert metrics.unanswerable_refused == metrics.unanswerable, [r["question"] for r in rows
+                                                                  if not r["answerable"] and not r["refused"]]
     # Every question naming a force or year that is not indexed is refused, and says why.
     for r in rows:
         if r["kind"] == "unanswerable" and r["reason"]:

@@ -91,7 +91,9 @@ def test_question_scope():
     assert read_scope("How has Cleveland changed since 2015?", REGISTRY).since == 2015
     r = read_scope("from 2015 to 2017, compare Kent and Essex", REGISTRY)
     assert (r.since, r.until, r.comparative, r.forces) == (2015, 2017, True, ("Kent Police", "Essex Police"))
-    assert read_scope("PEEL 2021/22 grades", REGISTRY).years == (2021,)
+    # A financial or inspection year names both of its calendar years: "2015/16" figures are in 2016 reports.
+    assert read_scope("PEEL 2021/22 grades", REGISTRY).years == (2021, 2022)
+    assert read_scope("cells used in 2015/16 and 1999/00", REGISTRY).years == (2015, 2016, 1999, 2000)
     assert read_scope("Is Rivermead Constabulary any good?", REGISTRY).forces == ("Rivermead Constabulary",)
     assert read_scope("How efficient is Kent?", REGISTRY).pillars == ("Efficiency",)
     assert read_scope("the force has effective arrangements", REGISTRY).pillars == ()
