@@ -16,10 +16,11 @@ from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from indexer.errors import BadInputError, PeelqaError  # noqa: E402
+from indexer.errors import BadInputError, PeelqaError, SeedsError  # noqa: E402
 from indexer.limits import LIMITS  # noqa: E402
 from indexer.sources import SUFFIXES  # noqa: E402
 
+from .api import ApiConfig, mount_api  # noqa: E402
 from .export import to_csv, to_markdown  # noqa: E402
 from .guard import guard  # noqa: E402
 from .kept import add_turn, empty, parse_share, restore, share_link  # noqa: E402
@@ -476,18 +477,22 @@ def build_app(service: ChatService) -> gr.Blocks:
     return guard(demo)
 
 
-def start(service: ChatService, host: str = "127.0.0.1", port: int | None = None) -> tuple[gr.Blocks, str]:
+def start(service: ChatService, host: str = "127.0.0.1", port: int | None = None,
+          api: ApiConfig | None = None) -> tuple[gr.Blocks, str]:
     """Build and launch the app without blocking (tests call this too); returns it and its URL.
 
-    Four questions run at once (the searcher and model are thread-safe); no sharing, no monitoring
-    endpoint. Gradio refuses uploads over twice the largest upload limit before storing them; one a little
-    over a limit reaches peelqa, whose message gives its exact size.
+    The chat and Gradio's API answer `LIMITS.concurrent_answers` questions at once (the searcher and model are
+    thread-safe); the JSON API (chat.api, configured by `api`, else from the environment) is mounted at /api.
+    No sharing, no monitoring endpoint. Gradio refuses uploads over twice the largest upload limit before
+    storing them; one a little over a limit reaches peelqa, whose message gives its exact size.
     """
+    api = api or ApiConfig.from_env()  # a bad setting stops the start, before anything listens
     demo = build_app(service)
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(default_concurrency_limit=LIMITS.concurrent_answers)
     _, url, _ = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, share=False,
                             ssr_mode=False, css=CSS, js=PAGE_JS, footer_links=["api"], enable_monitoring=False,
                             max_file_size=2 * max(LIMITS.upload_bytes.values()))
+    mount_api(demo, service, api)
     return demo, url or f"http://{host}:{port}/"
 
 
@@ -496,10 +501,15 @@ def serve(index_dir: Path | None = None, host: str = "127.0.0.1", port: int = 78
     from .qa import QA
 
     logging.basicConfig(format="peelqa: %(levelname)s: %(message)s", level=logging.INFO)
-    qa = QA.open(index_dir, build_if_missing=True, progress=progress,
-                 on_build=lambda message: print(f"peelqa: {message}", flush=True))
-    service = ChatService(index_dir, qa=qa)
-    demo, url = start(service, host, port)
+    api = ApiConfig.from_env()
+    try:
+        qa = QA.open(index_dir, build_if_missing=True, progress=progress,
+                     on_build=lambda message: print(f"peelqa: {message}", flush=True))
+    except SeedsError as exc:  # no index and nothing to build one from: reports can still be added in the chat
+        print(f"peelqa: {exc.message}; starting with no index: add reports in the Index tab and rebuild", flush=True)
+        qa = None
+    service = ChatService(index_dir, qa=qa, build_if_missing=False)
+    demo, url = start(service, host, port, api)
     service.verify_in_background()
     print(f"peelqa: chat ready at {url.rstrip('/') if url else f'http://{host}:{port}'} (Ctrl+C to stop)",
           flush=True)

@@ -284,12 +284,13 @@ def _index_data(index_dir: Path | None):
 
 def cmd_reports(args) -> int:
     data = _index_data(args.index_dir)
+    if args.json:
+        from .views import report_records
+
+        for record in report_records(data.manifest):
+            print(json.dumps(record, ensure_ascii=False))
+        return 0
     for d in data.manifest.get("documents", []):
-        if args.json:
-            keys = ("file", "title", "force", "year", "period", "pillar", "scope", "forces", "published", "url",
-                    "passages", "flags", "sources", "sha256", "indexed_at")
-            print(json.dumps({k: d.get(k) for k in keys}, ensure_ascii=False))
-            continue
         year = d.get("period") or d.get("year") or "year?"
         who = d.get("force") or ("national" if d.get("scope") == "national" else "force?")
         flags = f"  [{', '.join(d['flags'])}]" if d.get("flags") else ""

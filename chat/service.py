@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.build import BuildSummary, build_index, default_seeds_dir
-from indexer.errors import BadInputError, BusyError, IndexCorruptError, NotFoundError
+from indexer.errors import BadInputError, BusyError, IndexCorruptError, IndexNotFoundError, NotFoundError, PeelqaError
 from indexer.formats import load, page_view
 from indexer.limits import LIMITS, too_big
 from indexer.model import sha256_file as file_sha256
@@ -43,14 +43,32 @@ def safe_file_name(name: str) -> str:
     return f"{stem[:80]}{suffix}"
 
 
-class ChatService:
-    """One live QA, replaced whole after a rebuild; questions never see a half-built index."""
+# What the filters and the Grades tab offer while there is no index.
+NOTHING_INDEXED = {"filters": {key: [] for key in ("title", "force", "year", "pillar", "section")},
+                   "grades": ([], [], [])}
 
-    def __init__(self, index_dir: Path | None = None, seeds_dir: Path | None = None, qa: QA | None = None):
+
+class ChatService:
+    """One live QA, replaced whole after a rebuild; questions never see a half-built index.
+
+    With `build_if_missing=False` it may start with no index (`peelqa serve` on an empty seeds folder): questions
+    are then refused with IndexNotFoundError, and the first index that appears (a rebuild, `peelqa index`) is
+    loaded by the next request.
+    """
+
+    def __init__(self, index_dir: Path | None = None, seeds_dir: Path | None = None, qa: QA | None = None,
+                 build_if_missing: bool = True):
         self.index_dir = Path(index_dir) if index_dir else default_index_dir()
-        self._qa = qa or QA.open(self.index_dir, build_if_missing=True)
+        self._load_lock = threading.Lock()
+        self._qa: QA | None = qa
+        if qa is None:
+            try:
+                self._qa = QA.open(self.index_dir, build_if_missing=build_if_missing)
+            except IndexNotFoundError:
+                if build_if_missing:
+                    raise
         # The seeds folder: as given, else $PEELQA_SEEDS_DIR, else the one the index was built from, else ./seeds.
-        recorded = self._qa.searcher.manifest.get("seeds_dir")
+        recorded = self.qa.searcher.manifest.get("seeds_dir") if self._qa else None
         if seeds_dir is None and not os.environ.get("PEELQA_SEEDS_DIR") and recorded and Path(recorded).is_dir():
             seeds_dir = recorded
         self.seeds_dir = Path(seeds_dir) if seeds_dir else default_seeds_dir()
@@ -60,7 +78,28 @@ class ChatService:
 
     @property
     def qa(self) -> QA:
-        return self._qa
+        """The live index; raises IndexNotFoundError while there is none."""
+        qa = self._qa
+        if qa is not None:
+            return qa
+        with self._load_lock:  # one load, however many requests arrive meanwhile
+            if self._qa is None:
+                try:
+                    self._qa = QA.open(self.index_dir)
+                except IndexNotFoundError:
+                    raise IndexNotFoundError(
+                        f"no index at {self.index_dir} yet",
+                        fix=f"add reports to {self.seeds_dir} and rebuild (the Index tab, POST /api/rebuild or "
+                            "peelqa index)") from None
+            return self._qa
+
+    def _shown(self) -> QA | None:
+        """The live index for what pages show (tables, filters), or None: an index that cannot be loaded shows
+        as none there, and questions say why."""
+        try:
+            return self.qa
+        except PeelqaError:
+            return None
 
     def ask(self, question: str, top_k: int = 5, filters: dict | None = None, previous: str | None = None,
             by_report: bool = False) -> Answer:
@@ -71,7 +110,7 @@ class ChatService:
         question, previous = check_question(question), check_context(previous)
         if self.integrity_problem:  # found by the background check: never quote from a damaged index
             raise IndexCorruptError(self.integrity_problem)
-        qa = self._qa  # one snapshot per question, even if a rebuild swaps in a new index meanwhile
+        qa = self.qa  # one snapshot per question, even if a rebuild swaps in a new index meanwhile
         context = previous if previous and is_follow_up(question) else None
         return qa.ask(question, top_k, Filter.from_choices(filters), context, by_report)
 
@@ -97,7 +136,7 @@ class ChatService:
         deleted once the index without it is in place; if the rebuild fails it is put back."""
         name = check_text(name or "", "report name", 1_000)
         with self._exclusive():  # checked under the lock: the index may have changed since the page listed it
-            indexed = {d["file"] for d in self._qa.searcher.manifest.get("documents", [])}
+            indexed = {d["file"] for d in self.qa.searcher.manifest.get("documents", [])}
             if name not in indexed:
                 raise NotFoundError(f"{name!r} is not an indexed report", fix="choose one from the Index tab's list")
             if len(indexed) == 1:  # an index needs a report: the rebuild would fail
@@ -123,7 +162,12 @@ class ChatService:
 
     def _rebuild(self, progress) -> BuildSummary:
         """The rebuild itself; the caller holds the rebuild lock."""
-        old = self._qa
+        old = self._shown()
+        if old is None:  # the first index: built with the default model, which is exported for queries
+            summary = build_index(self.seeds_dir, self.index_dir, progress=progress)
+            self._qa = QA(Searcher.open(self.index_dir))
+            self.integrity_problem = None
+            return summary
         # An index with an exported query model was built from a model by name: rebuild by name too, so
         # the export is kept (given the loaded model object, a build cannot export it and queries would go
         # back to torch); the model itself is loaded only if a report must be embedded.
@@ -140,12 +184,14 @@ class ChatService:
 
         A mismatch is logged as one line naming the fix and kept in `integrity_problem` for the UI.
         """
+        if self._qa is None:
+            return None
         manifest = self._qa.searcher.manifest
         if indexed_bytes(manifest) <= LIMITS.full_check_bytes:
             return None
 
         def check() -> None:
-            folder = self._qa.searcher.data.directory
+            folder = self.qa.searcher.data.directory
             damaged = damaged_files(folder, manifest, full=True)
             if damaged:
                 self.integrity_problem = str(IndexCorruptError(
@@ -196,15 +242,27 @@ class ChatService:
                         "indexed at"]
 
     def documents(self) -> list[list]:
-        """Rows for the index table (DOCUMENT_COLUMNS)."""
+        """Rows for the index table (DOCUMENT_COLUMNS); none while there is no index."""
         return [[d.get("title"), d.get("force") or d.get("scope"), d.get("period") or d.get("year"), d.get("pillar"),
                  d["file"], d["passages"], d.get("published"), ", ".join(d.get("flags") or []), d["sha256"][:12],
                  d.get("indexed_at")]
-                for d in self._qa.searcher.manifest.get("documents", [])]
+                for d in self._manifest().get("documents", [])]
+
+    def _manifest(self) -> dict:
+        qa = self._shown()
+        return qa.searcher.manifest if qa else {}
+
+    def reports(self) -> list[dict]:
+        """The indexed reports as `peelqa reports --json` gives them; raises IndexNotFoundError with no index."""
+        from .views import report_records
+
+        return report_records(self.qa.searcher.manifest)
 
     def _per_index(self, key: str, compute):
         """`compute()` once per loaded index: every page load shows these, and at scale they take a while."""
-        qa = self._qa
+        qa = self._shown()
+        if qa is None:
+            return NOTHING_INDEXED[key]
         if self._derived[0] is not qa:
             self._derived = (qa, {})
         cache = self._derived[1]
@@ -216,7 +274,7 @@ class ChatService:
         return self._per_index("filters", self._filter_choices)
 
     def _filter_choices(self) -> dict[str, list]:
-        columns = self._qa.searcher.data.columns
+        columns = self.qa.searcher.data.columns
         return {
             "title": sorted(t for t in columns.tables["title"] if t),
             "force": sorted(f for f in columns.tables["force"] if f),
@@ -233,7 +291,7 @@ class ChatService:
     def _grades_table(self) -> tuple[list[str], list[list[dict | None]], list[str]]:
         from indexer.grades import Grade, grade_table
 
-        table = grade_table([Grade(**g) for g in self._qa.searcher.data.grades])
+        table = grade_table([Grade(**g) for g in self.qa.searcher.data.grades])
         areas = list(dict.fromkeys(g.area_label for g in sorted(table, key=lambda g: g.area)))
         keyed: dict[tuple, dict[str, dict]] = {}
         for g in table:
@@ -250,12 +308,12 @@ class ChatService:
         phrase = check_text(phrase or "", "phrase", LIMITS.question_chars)
         if not phrase:
             raise BadInputError("the phrase is empty")
-        return find_in_index(self._qa.searcher.data, phrase, stemmed)
+        return find_in_index(self.qa.searcher.data, phrase, stemmed)
 
     def passage_at(self, document: str, start: int, end: int) -> Passage:
         """The indexed passage holding exactly this span (a passage, or a sentence of one: a grade's);
         citations never point anywhere else."""
-        data = self._qa.searcher.data
+        data = self.qa.searcher.data
         for p in data.passages.rows(data.columns.rows_of(document)):
             if p.start <= start < end <= p.end:
                 return p
@@ -293,22 +351,22 @@ class ChatService:
 
     def page_image(self, document: str, start: int, end: int, page: int | None = None) -> dict | None:
         """A PDF page with the span highlighted, as PNG (see indexer.formats.page_view); None for other formats."""
-        return page_view(self._qa.searcher.data, self.seeds_dir, document, start, end, page)
+        return page_view(self.qa.searcher.data, self.seeds_dir, document, start, end, page)
 
     def layout(self, document: str) -> list[Block]:
         """Where each of a document's passages lies, for the source panel's headings, lists and numbers."""
-        data = self._qa.searcher.data
+        data = self.qa.searcher.data
         return [Block(p.start, p.end, p.kind, p.paragraph, p.section)
                 for p in data.passages.rows(data.columns.rows_of(document))]
 
     def index_version(self) -> str:
         """A short fingerprint of the indexed reports (their files and contents), recorded in answer links:
         it changes when a report is added, removed or edited, and not when a rebuild finds nothing new."""
-        documents = sorted((d["file"], d["sha256"]) for d in self._qa.searcher.manifest.get("documents", []))
+        documents = sorted((d["file"], d["sha256"]) for d in self._manifest().get("documents", []))
         return hashlib.sha256(repr(documents).encode("utf-8")).hexdigest()[:12]
 
     def entry(self, document: str) -> dict:
-        entry = next((d for d in self._qa.searcher.manifest.get("documents", []) if d["file"] == document), None)
+        entry = next((d for d in self.qa.searcher.manifest.get("documents", []) if d["file"] == document), None)
         if entry is None:
             raise NotFoundError(f"{document} is not in the index")
         return entry
@@ -317,7 +375,7 @@ class ChatService:
         """(text, note): a document's text as indexed (what its passages quote); the note warns when the file
         changed after it was indexed."""
         entry = self.entry(document)
-        text, _ = self._qa.searcher.data.text_of(entry)
+        text, _ = self.qa.searcher.data.text_of(entry)
         path = (self.seeds_dir / document).resolve()
         note = ""
         try:

@@ -1,4 +1,5 @@
-"""The Grades and Find views as HTML and markdown. Pure functions over data; every string is escaped."""
+"""The Grades and Find views as HTML and markdown, and the reports list as data. Pure functions over data; every
+string shown is escaped."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from .render import escape_md, source_link
 
 GRADE_CLASS = {"outstanding": "g-outstanding", "good": "g-good", "adequate": "g-adequate",
                "requires improvement": "g-ri", "inadequate": "g-inadequate"}
+
+
+REPORT_KEYS = ("file", "title", "force", "year", "period", "pillar", "scope", "forces", "published", "url",
+               "passages", "flags", "sources", "sha256", "indexed_at")
+
+
+def report_records(manifest: dict) -> list[dict]:
+    """The indexed reports as data: one record per report (`peelqa reports --json`, GET /api/reports)."""
+    return [{k: d.get(k) for k in REPORT_KEYS} for d in manifest.get("documents", [])]
 
 
 def grades_html(areas: list[str], rows: list[list[dict | None]], labels: list[str]) -> str:

@@ -2,7 +2,8 @@
 
 Three kinds of failure matter to callers, whatever the component: the caller's input is wrong
 (`BadInputError`), something is busy (`BusyError`), or something is not there (`NotFoundError`). The CLI and
-the HTTP API map them once, by class (`exit_code`, `http_status`); anything else that escapes is a fault.
+the HTTP API map them once, by class (`exit_code`, `http_status`, `http_headers`); anything else that escapes is
+a fault.
 """
 
 from __future__ import annotations
@@ -21,8 +22,17 @@ class PeelqaError(Exception):
         self.fix = fix
 
     def __str__(self) -> str:
-        msg = super().__str__()
+        msg = self.message
         return f"{msg} (fix: {self.fix})" if self.fix else msg
+
+    @property
+    def message(self) -> str:
+        """The message without its fix (the JSON API gives the two apart)."""
+        return super().__str__()
+
+    def http_headers(self) -> dict[str, str]:
+        """Headers an HTTP answer to this error carries (what to send, when to come back)."""
+        return {}
 
 
 class BadInputError(PeelqaError):
@@ -30,6 +40,34 @@ class BadInputError(PeelqaError):
 
     exit_code = 2
     http_status = 400
+
+
+class TooLargeError(BadInputError):
+    """A request to the JSON API whose body is over its size limit (refused before it is read)."""
+
+    http_status = 413
+
+
+class UnauthorizedError(PeelqaError):
+    """A request to the JSON API without the token the server was started with."""
+
+    http_status = 401
+
+    def http_headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class RateLimitedError(PeelqaError):
+    """A client past the JSON API's rate limit; `retry_after`: whole seconds until a request of its is taken."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int, fix: str | None = None):
+        super().__init__(message, fix)
+        self.retry_after = retry_after
+
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class BusyError(PeelqaError):
@@ -55,6 +93,9 @@ class ModelChecksumError(ModelError):
 
 class SeedsError(PeelqaError):
     """The seeds folder is missing, empty, or holds no readable report."""
+
+    # Over HTTP, a rebuild with nothing to index: no index can be provided until reports are added.
+    http_status = 503
 
 
 class IndexNotFoundError(NotFoundError):

@@ -66,6 +66,23 @@ class Limits:
     # by sizes, headers and counts on load, and in full by `peelqa check` (and in the background by serve).
     # SHA-256 runs at ~0.5-1 GB/s here, so 64 MiB costs under 0.15 s.
     full_check_bytes: int = 64 * MIB
+    # The JSON API (/api/*), per client address: a token bucket. On the seed, on 2 cores, POST /api/ask takes
+    # 8 ms (p50, one client) and the server answers 110-120 questions a second however many clients ask
+    # (benchmarks/api_latency.py); 20 a second lets one client take under a fifth of that, never all of it,
+    # while a person (a question every few seconds) never meets the limit. A client may send 2 seconds' worth
+    # (40) at once. PEELQA_API_RATE replaces the rate; 0 turns the limit off.
+    api_rate: float = 20.0
+    api_burst_seconds: float = 2.0
+    # Client addresses whose buckets are kept; past this, those full again (idle 2 s or more) are forgotten.
+    api_clients: int = 10_000
+    # A request body: the largest valid one (a question and a previous question of 2,000 characters, each
+    # under 25 KB even written as \u escapes, and filters naming a hundred reports) is under 100 KB.
+    api_body_bytes: int = 256 * KIB
+    # Chat and gradio_client questions answered at once (Gradio's queue). Answers are CPU-bound (mostly holding
+    # the GIL), so more at once adds little throughput, but a slow one (a 2,000-character question takes
+    # ~0.25 s) must not hold the others up. Measured with 16 gradio_client clients: 16 at once gave 16.2-16.5
+    # questions/s and p95 1.2 s, 4 at once 14.3-15.1 and 1.4-1.5 s (gradio_client's own polling is most of it).
+    concurrent_answers: int = 16
 
 
 LIMITS = Limits()
@@ -106,6 +123,9 @@ def limits_table(limits: Limits = LIMITS) -> str:
         ("index checked in full on every load", human_bytes(limits.full_check_bytes),
          "larger: sizes, headers, counts and norms on load; all checksums by `peelqa check` and, "
          "in the background, by `peelqa serve`"),
+        ("JSON API requests per client address", f"{limits.api_rate:g} a second, "
+         f"{limits.api_rate * limits.api_burst_seconds:g} at once", "429 with `Retry-After`"),
+        ("JSON API request body", human_bytes(limits.api_body_bytes), "413, unread"),
     ]
     lines = ["| what | limit | past it |", "| --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
