@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from indexer.metadata import ReportMeta
 
@@ -21,9 +21,16 @@ from .scope import Scope
 @dataclass(frozen=True)
 class Plan:
     filter: Filter  # the question's scope as a filter (empty when it names nothing)
-    reports: tuple[tuple[str, ReportMeta], ...]  # (file, metadata) of the force reports in scope
+    # Lists the force reports in scope when asked: only a comparison needs them, and with no force named they
+    # are all of them (50,000 at a million passages: listing them cost milliseconds a question).
+    pick: Callable[[], list[tuple[str, ReportMeta]]] = field(default=list, repr=False, compare=False)
     reason: str | None = None  # why it cannot be answered from what is indexed
     note: str | None = None  # "From Durham Constabulary, PEEL 2016"
+
+    @property
+    def reports(self) -> tuple[tuple[str, ReportMeta], ...]:
+        """(file, metadata) of the force reports in scope."""
+        return tuple(self.pick())
 
 
 class Catalogue:
@@ -40,6 +47,8 @@ class Catalogue:
         for i, (_, m) in enumerate(self._force_reports):
             self._of_force.setdefault(m.force, []).append(i)
         self._years = [m.years for _, m in self._force_reports]
+        self._every = range(len(self._force_reports))
+        self._spans = set(self._years)
         self._titles = [re.sub(r"[\s-]+", " ", m.title.lower()) for _, m in self.reports]
 
     def force_reports(self) -> list[tuple[str, ReportMeta]]:
@@ -67,11 +76,10 @@ class Catalogue:
         missing = [f for f in scope.forces if f not in indexed]
         if scope.forces and not named:
             if not judging and all(mentioned(f, Filter()) for f in missing):
-                return Plan(Filter(), tuple(self.force_reports()))
-            return Plan(Filter(), (), reason=f"No report of {_join(missing)} is indexed. Indexed forces: "
-                                             f"{', '.join(self.forces) or 'none'}.")
-        chosen = sorted(i for f in named for i in self._of_force.get(f, [])) if named else \
-            range(len(self._force_reports))
+                return Plan(Filter(), self.force_reports)
+            return Plan(Filter(), reason=f"No report of {_join(missing)} is indexed. Indexed forces: "
+                                         f"{', '.join(self.forces) or 'none'}.")
+        chosen = sorted(i for f in named for i in self._of_force.get(f, [])) if named else self._every
         pillars: tuple[str, ...] = ()
         if scope.pillars:
             # A report with no pillar (an integrated PEEL inspection from 2021) covers them all.
@@ -79,23 +87,25 @@ class Catalogue:
             chosen = [i for i in chosen if self._force_reports[i][1].pillar in pillars
                       or self._force_reports[i][1].pillar is None]
             if not chosen:
-                return Plan(Filter(), (), reason=self._none_for(named, " or ".join(pillars)))
-        reports = [self._force_reports[i] for i in chosen]
+                return Plan(Filter(), reason=self._none_for(named, " or ".join(pillars)))
         years = Filter(years=scope.years, since=scope.since, until=scope.until)
+        fits: dict | None = None
         if scope.years or scope.since or scope.until:
             # Thousands of reports share a few year spans: each span is judged once.
-            fits = {span: scope.in_years(span) for span in {self._years[i] for i in chosen}}
-            in_years = [self._force_reports[i] for i in chosen if fits[self._years[i]]]
-            topic = scope.years and not in_years and all(
+            spans = self._spans if chosen is self._every else {self._years[i] for i in chosen}
+            fits = {span: scope.in_years(span) for span in spans}
+            topic = scope.years and not any(fits.values()) and all(
                 mentioned(str(y), Filter(forces=tuple(named), pillars=pillars)) for y in scope.years)
             if topic:
-                years = Filter()
-            elif not in_years:
+                years, fits = Filter(), None
+            elif not any(fits.values()):
                 what = (" or ".join(f"PEEL {y}" for y in scope.years) if scope.years
                         else f"PEEL {scope.since or '…'}–{scope.until or '…'}")
-                return Plan(Filter(), (), reason=self._none_for(named, what))
-            else:
-                reports = in_years
+                return Plan(Filter(), reason=self._none_for(named, what))
+
+        def reports() -> list[tuple[str, ReportMeta]]:
+            return [self._force_reports[i] for i in chosen if fits is None or fits[self._years[i]]]
+
         kinds = [f for (f, _), title in zip(self.reports, self._titles, strict=True)
                  if any(kind in title for kind in scope.documents)] if scope.documents else []
         flt = Filter(forces=tuple(named), pillars=pillars, years=years.years, since=years.since, until=years.until,
@@ -105,7 +115,7 @@ class Catalogue:
             note = "From " + ", ".join(p for p in (_join(named), _years(flt), " or ".join(pillars)) if p)
             if missing:
                 note += f" (no report of {_join(missing)} is indexed)"
-        return Plan(flt, tuple(reports), note=note)
+        return Plan(flt, reports, note=note)
 
     def _none_for(self, forces: list[str], what: str) -> str:
         if not forces:

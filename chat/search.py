@@ -18,7 +18,7 @@ import numpy as np
 
 from indexer.errors import IndexCorruptError, IndexModelMismatchError
 from indexer.forces import ForceRegistry
-from indexer.lexical import content_words
+from indexer.lexical import LexicalQuery, content_words
 from indexer.limits import LIMITS
 from indexer.model import Embedder, load_embedder, recorded_model
 from indexer.passage import Passage
@@ -44,6 +44,11 @@ SYNONYM_FLOOR = 0.6
 SYNONYM_FULL = 0.85
 SYNONYM_CANDIDATES = 3  # report words nearest an unknown question word, checked for being in scope
 DENSE_BLOCK = 50_000  # passages whose sentence vectors are gathered at once (~80 MB at 5 sentences each)
+# Postings a question's BM25 adds up over every passage; commoner tokens are added for the rescored rows only.
+# At a million passages "crime" alone has ~600,000 postings (~4 ms to add up); the quality sets' indexes hold
+# far fewer postings than this, so there nothing is deferred.
+LEXICAL_BUDGET = 200_000
+SCOPE_SLICE = 65_536  # postings checked at once for an allowed passage
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ class Signals:
 
     question: str  # after spelling repair
     query: np.ndarray  # its vector
-    lexical: np.ndarray  # BM25 score of every passage (from postings: the work is in the passages it matches)
+    lexical: LexicalQuery  # BM25 scores (common tokens deferred to the rows rescored, in a large index)
     words: list[str]  # the question's content words that say what it is about
     unknown: list[str]  # those the reports lack entirely
     unknown_vectors: np.ndarray
@@ -143,7 +148,7 @@ class Signals:
     expects: tuple | None = None  # the kind of answer asked for and its words (intent.expected_answer)
     vectors: dict = field(default_factory=dict)  # word -> vector, and its nearest report words: computed once
     dense: dict = field(default_factory=dict)  # row -> dense score
-    sentences: dict = field(default_factory=dict)  # row -> cosine of each of its sentences
+    sentences: dict = field(default_factory=dict)  # row -> cosine of each of its sentences (an array)
 
 
 def _reciprocal_rank(scores: np.ndarray, k: int = 60) -> np.ndarray:
@@ -236,7 +241,8 @@ class Searcher:
                        - scoring.recommendation_penalty * asks_for_facts(question))
         own = scoring.own_report_weight if forces else 0.0
         national = scoring.national_weight if not forces and asks_nationally(question) else 0.0
-        return Signals(question, q, self.data.lexical.scores(question), words, unknown, word_vectors, scoring,
+        budget = LEXICAL_BUDGET if scoring.candidates else None  # scoring every passage: every token everywhere
+        return Signals(question, q, self.data.lexical.query(question, budget), words, unknown, word_vectors, scoring,
                        scoped=scoped, grade=grade, improve=improve, own=own, national=national,
                        expects=expected_answer(question))
 
@@ -247,7 +253,7 @@ class Searcher:
         allowed = int(mask.sum())
         if not n or allowed <= 4 * n:
             return np.flatnonzero(mask)
-        found = [self.data.vectors.top(s.query, n, mask)[0], _top(s.lexical, n, mask)]
+        found = [self.data.vectors.top(s.query, n, mask)[0], _top(s.lexical.scores, n, mask)]
         for bonus, column in ((s.grade, self._grade), (s.improve, self._improve)):
             if bonus > 0:  # the kind of passage asked for may sit just outside the nearest
                 found.append(self.data.vectors.top(s.query, n, mask & (column > 0))[0])
@@ -271,9 +277,10 @@ class Searcher:
         cos = np.asarray(self.data.sentence_vectors[sentence_rows], dtype=np.float32) @ s.query
         best = np.maximum.reduceat(cos, offsets)
         w = s.scoring.sentence_weight
-        for k, row in enumerate(need.tolist()):
-            s.dense[row] = float((1 - w) * passage[k] + w * best[k])
-            s.sentences[row] = tuple(float(x) for x in cos[offsets[k]:offsets[k] + lengths[k]])
+        s.dense.update(zip(need.tolist(), ((1 - w) * passage + w * best).tolist(), strict=True))
+        # Views of one array; made into tuples only for the few rows quoted (`hit`).
+        s.sentences.update((row, cos[o:o + n]) for row, o, n in zip(need.tolist(), offsets.tolist(),
+                                                                    lengths.tolist(), strict=True))
 
     def rank(self, s: Signals, mask: np.ndarray, top_k: int, recency: bool = True) -> Retrieval:
         """The `top_k` best passages within `mask`, best first, with the evidence for refusing."""
@@ -282,8 +289,10 @@ class Searcher:
         if not mask.any() or top_k <= 0:
             return Retrieval(s.question, [], 0.0, coverage)
         rows = self.candidates(s, mask)
-        lexical = s.lexical[rows]
-        best_lexical = float(_top(s.lexical, 1, mask, values=True)[1].max(initial=0.0))
+        lexical = s.lexical.exact(rows)
+        # The rows hold every allowed row or the BM25 top of the mask, so this is its best score (with tokens
+        # deferred, the best of the rows rescored: those tokens weigh little, being in so many passages).
+        best_lexical = float(lexical.max(initial=0.0))
         lexical_norm = lexical / best_lexical if best_lexical > 0 else np.zeros_like(lexical)
         dense = self.dense(s, rows) if scoring.mode != "bm25" else np.zeros(len(rows), np.float32)
         if scoring.mode == "dense":
@@ -333,7 +342,7 @@ class Searcher:
         """The passage at `row` as a hit with `score`, its sentences scored against the question."""
         if row not in s.sentences:
             self.dense(s, np.array([row]))
-        return Hit(self.data.passages[row], score, s.sentences[row], row)
+        return Hit(self.data.passages[row], score, tuple(s.sentences[row].tolist()), row)
 
     def row_of(self, passage_id: str, document: str) -> int | None:
         """The row of a passage, found among its document's rows (grades name passages by id)."""
@@ -367,8 +376,9 @@ class Searcher:
             return self.data.lexical.holds(word, mask)
         if everywhere:
             return self.data.lexical.knows(word)
-        rows = self.data.lexical.passages_with(word)
-        return bool(len(rows) and mask[rows].any())
+        rows = self.data.lexical.postings(word)
+        # In slices: a common word ("crime") has most of a million passages, and one allowed is enough.
+        return any(mask[rows[at:at + SCOPE_SLICE]].any() for at in range(0, len(rows), SCOPE_SLICE))
 
     def _coverage(self, s: Signals, mask: np.ndarray | int, encode: bool = True) -> float:
         """Share of the question's content words the allowed passages contain. A word they lack counts in

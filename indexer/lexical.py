@@ -197,12 +197,16 @@ class LexicalIndex:
     def knows(self, word: str) -> bool:
         return stem(word) in self.ids
 
-    def passages_with(self, word: str) -> np.ndarray:
-        """Row numbers of the passages containing `word` (stemmed, as BM25 sees it)."""
+    def postings(self, word: str) -> np.ndarray:
+        """Rows of the passages containing `word` (stemmed, as BM25 sees it), ascending, as stored (int32)."""
         token = self.ids.get(stem(word))
         if token is None:
-            return np.zeros(0, dtype=np.int64)
-        return np.asarray(self.term_rows[self.term_ptr[token]:self.term_ptr[token + 1]], dtype=np.int64)
+            return np.zeros(0, dtype=np.int32)
+        return self.term_rows[self.term_ptr[token]:self.term_ptr[token + 1]]
+
+    def passages_with(self, word: str) -> np.ndarray:
+        """Row numbers of the passages containing `word` (stemmed, as BM25 sees it)."""
+        return np.asarray(self.postings(word), dtype=np.int64)
 
     def holds(self, word: str, row: int) -> bool:
         """Whether the passage at `row` contains `word` (stemmed): a binary search of its postings."""
@@ -217,18 +221,63 @@ class LexicalIndex:
         """The question's tokens the index holds (repeats count again, as in bm25s)."""
         return [self.ids[t] for t in tokenize([question])[0] if t in self.ids] if question.strip() else []
 
+    def _idf(self, t: int) -> float:
+        df = int(self.term_ptr[t + 1]) - int(self.term_ptr[t])
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage, in row order."""
+        return self.query(question).scores
+
+    def query(self, question: str, budget: int | None = None) -> LexicalQuery:
+        """The question's BM25 scores. With `budget`, its tokens are added to every passage rarest first while
+        their postings fit in `budget`; the commoner rest ("crime" in most of a million passages, little weight
+        each) is added only for the rows asked about (`LexicalQuery.exact`). The rarest token is always added."""
         out = np.zeros(self.size, dtype=np.float32)
-        n = self.size
-        for t in self.query_ids(question):
+        ids = self.query_ids(question)
+        df = {t: int(self.term_ptr[t + 1]) - int(self.term_ptr[t]) for t in ids}
+        if budget is not None and sum(df[t] for t in ids) <= budget:
+            budget = None  # all of it fits: summed in the question's order, as always
+        deferred: list[tuple[int, float]] = []
+        spent = 0
+        for t in ids if budget is None else sorted(ids, key=df.__getitem__):
             a, b = int(self.term_ptr[t]), int(self.term_ptr[t + 1])
-            idf = math.log(1 + (n - (b - a) + 0.5) / ((b - a) + 0.5))
+            if budget is not None and spent and spent + (b - a) > budget:
+                deferred.append((t, self._idf(t)))
+                continue
+            spent += b - a
             try:
-                out[self.term_rows[a:b]] += np.float32(idf) * self.weight[a:b]
+                out[self.term_rows[a:b]] += np.float32(self._idf(t)) * self.weight[a:b]
             except IndexError:  # only a garbled postings file (checksummed at load when small; large ones later)
                 raise IndexCorruptError(f"the index is damaged ({FOLDER}: a posting names a passage past the last one)",
                                         fix=REPAIR) from None
+        return LexicalQuery(self, out, tuple(deferred))
+
+
+class LexicalQuery:
+    """A question's BM25 scores: `scores` holds every passage's score less the deferred tokens' share, and
+    `exact(rows)` adds that share back for the rows asked about (a binary search of each deferred token's
+    postings per row)."""
+
+    def __init__(self, index: LexicalIndex, scores: np.ndarray, deferred: tuple[tuple[int, float], ...]):
+        self.index, self.scores, self.deferred = index, scores, deferred
+
+    @property
+    def bound(self) -> float:
+        """The most the deferred tokens can add to one passage (each BM25 weight is below 1)."""
+        return float(sum(idf for _, idf in self.deferred))
+
+    def exact(self, rows: np.ndarray) -> np.ndarray:
+        out = self.scores[rows].astype(np.float32)
+        ix = self.index
+        for t, idf in self.deferred:
+            a, b = int(ix.term_ptr[t]), int(ix.term_ptr[t + 1])
+            postings = ix.term_rows[a:b]
+            at = np.searchsorted(postings, rows)
+            inside = at < len(postings)
+            held = np.zeros(len(rows), dtype=bool)
+            held[inside] = postings[at[inside]] == rows[inside]
+            out[held] += np.float32(idf) * ix.weight[a + at[held]]
         return out
 
 

@@ -204,6 +204,9 @@ class SentenceTransformerEmbedder:
         self._counter = copy.deepcopy(self._model.tokenizer.backend_tokenizer)
         self._counter.no_padding()
         self._counter.no_truncation()
+        # The first encode sets the tokenizer's padding and truncation; later ones find them set. Done here, so
+        # two threads asking their first questions at once never change them while the other encodes.
+        self.encode(["warm up"])
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:

@@ -10,7 +10,6 @@ sentence-transformers (`indexer.model`).
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +91,6 @@ class OnnxEmbedder:
         self._counter.no_padding()
         self._counter.no_truncation()
         self._inputs = list(record["inputs"])
-        self._lock = threading.Lock()
         self.name, self.sha256 = name, sha256
         self.dimension = len(record["probe"])
         self.path = folder
