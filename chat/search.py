@@ -18,7 +18,7 @@ import numpy as np
 
 from indexer.errors import IndexCorruptError, IndexModelMismatchError
 from indexer.forces import ForceRegistry
-from indexer.lexical import LexicalQuery, content_words
+from indexer.lexical import content_words
 from indexer.limits import LIMITS
 from indexer.model import Embedder, load_embedder, recorded_model
 from indexer.passage import Passage
@@ -44,10 +44,6 @@ SYNONYM_FLOOR = 0.6
 SYNONYM_FULL = 0.85
 SYNONYM_CANDIDATES = 3  # report words nearest an unknown question word, checked for being in scope
 DENSE_BLOCK = 50_000  # passages whose sentence vectors are gathered at once (~80 MB at 5 sentences each)
-# Postings a question's BM25 adds up over every passage; commoner tokens are added for the rescored rows only.
-# At a million passages "crime" alone has ~600,000 postings (~4 ms to add up); the quality sets' indexes hold
-# far fewer postings than this, so there nothing is deferred.
-LEXICAL_BUDGET = 200_000
 SCOPE_SLICE = 65_536  # postings checked at once for an allowed passage
 
 
@@ -135,7 +131,7 @@ class Signals:
 
     question: str  # after spelling repair
     query: np.ndarray  # its vector
-    lexical: LexicalQuery  # BM25 scores (common tokens deferred to the rows rescored, in a large index)
+    lexical: np.ndarray  # BM25 score of every passage (from postings: the work is in the passages it matches)
     words: list[str]  # the question's content words that say what it is about
     unknown: list[str]  # those the reports lack entirely
     unknown_vectors: np.ndarray
@@ -241,8 +237,7 @@ class Searcher:
                        - scoring.recommendation_penalty * asks_for_facts(question))
         own = scoring.own_report_weight if forces else 0.0
         national = scoring.national_weight if not forces and asks_nationally(question) else 0.0
-        budget = LEXICAL_BUDGET if scoring.candidates else None  # scoring every passage: every token everywhere
-        return Signals(question, q, self.data.lexical.query(question, budget), words, unknown, word_vectors, scoring,
+        return Signals(question, q, self.data.lexical.scores(question), words, unknown, word_vectors, scoring,
                        scoped=scoped, grade=grade, improve=improve, own=own, national=national,
                        expects=expected_answer(question))
 
@@ -253,7 +248,7 @@ class Searcher:
         allowed = int(mask.sum())
         if not n or allowed <= 4 * n:
             return np.flatnonzero(mask)
-        found = [self.data.vectors.top(s.query, n, mask)[0], _top(s.lexical.scores, n, mask)]
+        found = [self.data.vectors.top(s.query, n, mask)[0], _top(s.lexical, n, mask)]
         for bonus, column in ((s.grade, self._grade), (s.improve, self._improve)):
             if bonus > 0:  # the kind of passage asked for may sit just outside the nearest
                 found.append(self.data.vectors.top(s.query, n, mask & (column > 0))[0])
@@ -289,9 +284,9 @@ class Searcher:
         if not mask.any() or top_k <= 0:
             return Retrieval(s.question, [], 0.0, coverage)
         rows = self.candidates(s, mask)
-        lexical = s.lexical.exact(rows)
-        # The rows hold every allowed row or the BM25 top of the mask, so this is its best score (with tokens
-        # deferred, the best of the rows rescored: those tokens weigh little, being in so many passages).
+        lexical = s.lexical[rows]
+        # The rows hold every allowed row or the BM25 top of the mask, so this is its best score (no second
+        # pass over a million scores).
         best_lexical = float(lexical.max(initial=0.0))
         lexical_norm = lexical / best_lexical if best_lexical > 0 else np.zeros_like(lexical)
         dense = self.dense(s, rows) if scoring.mode != "bm25" else np.zeros(len(rows), np.float32)

@@ -111,21 +111,3 @@ def test_garbled_postings_are_a_damaged_index_not_a_crash(tmp_path):
     with pytest.raises(IndexCorruptError, match="a posting names a passage past the last one"):
         LexicalIndex.load(tmp_path, len(passages)).scores("emergency calls")
 
-
-@pytest.mark.parametrize("question", QUESTIONS)
-def test_deferred_tokens_are_added_back_exactly_for_the_rows_asked_about(question):
-    passages = [passage(i, t) for i, t in enumerate(TEXTS)]
-    index = LexicalIndex.build(passages)
-    full = index.scores(question)
-    q = index.query(question, budget=1)  # only the rarest token is added everywhere
-    rows = np.arange(len(TEXTS))
-    np.testing.assert_allclose(q.exact(rows), full, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(q.exact(rows[::-1].copy()), full[::-1], rtol=1e-6, atol=1e-7)
-    assert np.all(q.scores <= full + 1e-6) and np.all(full - q.scores <= q.bound + 1e-6)
-
-
-def test_commoner_tokens_are_the_ones_deferred():
-    index = LexicalIndex.build([passage(i, t) for i, t in enumerate(TEXTS)])
-    q = index.query("calls force", budget=1)
-    assert [index.vocab[t] for t, _ in q.deferred] == ["forc"]  # "force" is in 3 passages, "calls" in 2
-    assert index.query("calls force", budget=100).deferred == ()
