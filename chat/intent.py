@@ -89,9 +89,15 @@ _PHRASE_END = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "
                "that", "there", "they", "it", "its", "and", "or"}
 # Measures, not things: "how many times" is answered by "on 63 occasions", "how many people" by "residents".
 _GENERIC_COUNTED = {"times", "people", "persons", "individuals", "money", "percent", "proportion", "much", "many"}
-# "Who is the chief constable?" asks for a person: a quote must name one beside the role.
-_PERSON_QUESTION = re.compile(r"^\W*who\s+(?:is|was|are|were)\s+(?:the\s+)?(?:current\s+|new\s+)?"
-                              r"((?:[\w’'-]+\s*){1,4}?)\s*(?:\b(?:of|at|for|in)\b|\?|$)", re.IGNORECASE)
+# "Who is the chief constable?" asks for a person: a quote must name one beside the role. The role's words are
+# separated by whitespace, one way only: "(?:[\w'-]+\s*){1,4}?" could split one long word four ways, and a
+# 2,000-character question that does not end the phrase took hours.
+_PERSON_QUESTION = re.compile(r"^\W*who(?:'s|\s+(?:is|was|are|were))\s+(?:the\s+)?(?:current\s+|new\s+)?"
+                              r"([\w’'-]+(?:\s+[\w’'-]+){0,3}?)\s*(?:\b(?:of|at|for|in)\b|\?|$)", re.IGNORECASE)
+# Offices one person holds. "Who is responsible for ...", "who is at risk", "who are the victims" ask for a
+# team, a group or a kind of person, which reports state without naming anyone.
+_ROLE = re.compile(r"\b(?:constables?|commissioners?|pccs?|inspectors?|superintendents?|commanders?|chair\w*"
+                   r"|directors?|mayors?|ministers?|secretary|executives?)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+")
 _NOT_A_PERSON = re.compile(r"\b(?:Police|Constabulary|Force|Service|Council|Authority|Office|Inspectorate|"
                            r"Agency|Team|Unit|Board|Partnership|Trust|Operation|Project|Scheme)\b")
@@ -127,7 +133,7 @@ def expected_answer(question: str) -> tuple[str, frozenset[str]] | None:
     number or a person; None for any other question. The words are those of what is counted, or the role,
     without plurals."""
     text = fold(question)
-    if m := _PERSON_QUESTION.match(text):
+    if (m := _PERSON_QUESTION.match(text)) and _ROLE.search(m.group(1)):
         return "person", frozenset(_base(w) for w in _phrase(m.group(1)))
     if _OFTEN.search(text):  # a frequency: what happens is the rest of the question
         return "quantity", frozenset(_base(w) for w in WORD.findall(_OFTEN.sub(" ", text).lower())

@@ -90,3 +90,29 @@ def test_a_quote_states_the_number_or_person_asked_for():
     role = frozenset({"chief", "constable"})
     assert states_answer("person", role, "The force is led by Chief Constable Jane Hale.")
     assert not states_answer("person", role, "The chief constable of Kent Police spoke to us.")
+
+
+def test_only_a_question_for_an_office_holder_expects_a_name():
+    from chat.intent import expected_answer
+
+    # Answered by a team, a group or a kind of person, never a name: no person is expected.
+    for q in ("Who is responsible for investigating child abuse?", "Who is at risk of exploitation?",
+              "Who are the victims of child sexual exploitation?", "Who is involved in the children's hub?",
+              "Who is in charge?", "who is", "Who are the force's partners?"):
+        assert expected_answer(q) is None, q
+    assert expected_answer("Who’s the chief constable?") == ("person", frozenset({"chief", "constable"}))
+    assert expected_answer("Who is the police and crime commissioner for Cleveland?")[0] == "person"
+    assert expected_answer("Who was the PCC?") == ("person", frozenset({"pcc"}))
+
+
+def test_expected_answer_is_quick_on_the_longest_question():
+    import time
+
+    from chat.intent import expected_answer
+
+    # A phrase that never ends ("!" is no end): the role pattern once tried every split of the word.
+    for q in ("who is " + "a" * 250 + "!", "who is the " + "a" * 1_990 + "!", "who is " + "ab-" * 660 + "!",
+              "how many " + "a " * 995 + "!", "how often " + "a'" * 995 + "!"):
+        began = time.perf_counter()
+        expected_answer(q)
+        assert time.perf_counter() - began < 1.0, q[:20]
