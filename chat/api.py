@@ -16,11 +16,12 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -95,7 +96,7 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     force: list[str] = []
-    year: list[int] = []
+    year: list[Annotated[int, Field(ge=0)]] = []  # Filter.from_choices drops what is not digits: "-5" filtered nothing
     pillar: list[str] = []
     title: list[str] = []
     section: list[str] = []
@@ -172,10 +173,10 @@ class _Status(PeelqaError):
 
 
 def build_api(service: ChatService, config: ApiConfig) -> FastAPI:
-    """The API's FastAPI app, to mount at /api (its docs at /api/docs, schema at /api/openapi.json)."""
-    guards = [Depends(_rate_limit(RateLimiter(config.rate, config.burst)))]
-    if config.token:
-        guards.append(Depends(_token_check(config.token)))  # after the rate limit: guessing tokens is limited
+    """The API's FastAPI app, to mount at /api behind a Gate (its docs at /api/docs, schema at /api/openapi.json)."""
+    # The Gate checks the token; this only puts it in the schema (the docs page's Authorize button).
+    bearer = HTTPBearer(auto_error=False, description="PEELQA_API_TOKEN, as the server was started with it")
+    guards = [Depends(bearer)] if config.token else []
     api = FastAPI(title="peelqa", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
                   description="Answers quoted verbatim from police inspection reports, with citations. The same "
                               "JSON as `peelqa ask --json` and `peelqa reports --json`.")
@@ -202,42 +203,32 @@ def build_api(service: ChatService, config: ApiConfig) -> FastAPI:
     return api
 
 
-def _rate_limit(limiter: RateLimiter):
-    async def rate_limit(request: Request) -> None:  # async: a dictionary update, not worth a thread
-        client = request.client.host if request.client else "unknown"
-        wait = limiter.wait(client)
-        if wait:
-            raise RateLimitedError(f"too many requests from {client}: the limit is {limiter.rate:g} a second",
-                                   retry_after=wait, fix=f"wait {wait} s")
+class Gate:
+    """What a request to the API passes before its body is read, in order: the rate limit (so guessing tokens is
+    limited too), the token, the body's size. FastAPI dependencies would run only after the body is parsed: a
+    body that is not JSON was answered 400 without a token, and without counting against the limit. The
+    documentation stays open (it holds no data).
 
-    return rate_limit
+    A body over `limit` bytes is refused (413) at once by its Content-Length or, sent in chunks, as soon as it
+    passes the limit. (FastAPI's own limit answers in plain text, from outside the app's error handling.)"""
 
+    OPEN = ("/docs", "/docs/oauth2-redirect", "/openapi.json")
 
-def _token_check(token: str):
-    expected = token.encode("ascii")
-    bearer = HTTPBearer(auto_error=False, description="PEELQA_API_TOKEN, as the server was started with it")
-
-    async def token_check(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-        given = credentials.credentials.encode("utf-8", "replace") if credentials else b""
-        if not hmac.compare_digest(given, expected):  # constant time: the answer's timing says nothing
-            raise UnauthorizedError("this API needs its token", fix="send Authorization: Bearer <PEELQA_API_TOKEN>")
-
-    return token_check
-
-
-class BodyCap:
-    """Refuses a request body over `limit` bytes (413) before the API parses it: at once by its Content-Length,
-    or, sent in chunks, as soon as it passes the limit. (FastAPI's own limit answers in plain text, from outside
-    the app's error handling.)"""
-
-    def __init__(self, app, limit: int):
+    def __init__(self, app, config: ApiConfig, limit: int):
         self.app, self.limit = app, limit
+        self.limiter = RateLimiter(config.rate, config.burst)
+        self.token = config.token.encode("ascii") if config.token else None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        try:
+            if _route_path(scope) not in self.OPEN:
+                self._admit(scope)
+        except PeelqaError as exc:
+            return await error_response(exc)(scope, receive, send)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > self.limit:
             return await self._refuse(int(declared), scope, receive, send)
         chunks, size, more = [], 0, True
         while more:
@@ -255,13 +246,32 @@ class BodyCap:
 
         await self.app(scope, replay, send)
 
+    def _admit(self, scope) -> None:
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        if wait := self.limiter.wait(client):
+            raise RateLimitedError(f"too many requests from {client}: the limit is {self.limiter.rate:g} a second",
+                                   retry_after=wait, fix=f"wait {wait} s")
+        if self.token is None:
+            return
+        scheme, _, given = Headers(scope=scope).get("authorization", "").partition(" ")
+        given = given.strip().encode("latin-1") if scheme.lower() == "bearer" else b""  # as the header's bytes
+        if not hmac.compare_digest(given, self.token):  # constant time: the answer's timing says nothing
+            raise UnauthorizedError("this API needs its token", fix="send Authorization: Bearer <PEELQA_API_TOKEN>")
+
     async def _refuse(self, size: int, scope, receive, send) -> None:
         refusal = TooLargeError(too_big("the request body", size, self.limit), fix="send a shorter question")
         await error_response(refusal)(scope, receive, send)
 
 
+def _route_path(scope) -> str:
+    """The path within the mounted API ("/ask"), without the prefix it is mounted at."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
 def mount_api(demo, service: ChatService, config: ApiConfig | None = None) -> None:
     """Mount the API on the app `demo.launch()` serves (its routes are read per request, so this works after
     launch; Gradio's own routes come first, and none of them is under /api)."""
-    api = build_api(service, config or ApiConfig.from_env())
-    demo.app.mount("/api", BodyCap(api, LIMITS.api_body_bytes))
+    config = config or ApiConfig.from_env()
+    api = build_api(service, config)
+    demo.app.mount("/api", Gate(api, config, LIMITS.api_body_bytes))

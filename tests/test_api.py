@@ -109,6 +109,7 @@ def test_reports_is_exactly_the_cli_json(api, capsys):
     (b'{"question": "hub", "previous": ["a"]}', "previous"),
     (b'{"question": "hub", "filters": {"colour": ["red"]}}', "filters.colour"),
     (b'{"question": "hub", "filters": {"year": ["2016"]}}', "filters.year"),
+    (b'{"question": "hub", "filters": {"year": [-5]}}', "filters.year.0"),  # not dropped: that filtered nothing
     (b'{"question": "hub", "colour": 1}', "colour"),
     (b'{"question": "   "}', "the question is empty"),
     (json.dumps({"question": "x" * 2_001}).encode(), "2,001 characters long; the limit is 2,000"),
@@ -245,6 +246,27 @@ def test_token_and_rate_limit(tmp_path, seed_index, real_embedder):
             assert schema.status_code == 200 and "HTTPBearer" in schema.json()["components"]["securitySchemes"]
     finally:
         demo.close()
+
+
+def test_the_rate_limit_and_the_token_come_before_the_body_is_read():
+    from fastapi.testclient import TestClient
+
+    from chat.api import Gate, build_api
+
+    class Unreachable:
+        def __getattr__(self, name):
+            raise AssertionError(f"the service was reached: {name}")
+
+    config = ApiConfig("s3cret-token", rate=0.1, burst=4)
+    client = TestClient(Gate(build_api(Unreachable(), config), config, 1_000))
+    json_type = {"content-type": "application/json"}
+    is_error(client.post("/ask", content=b'{"question": ', headers=json_type), 401, "needs its token")
+    is_error(client.post("/ask", content=b"x" * 5_000, headers=json_type), 401, "needs its token")
+    right = {**json_type, "Authorization": "Bearer s3cret-token"}
+    is_error(client.post("/ask", content=b'{"question": ', headers=right), 400, "not valid JSON")
+    is_error(client.post("/ask", content=b"x" * 5_000, headers=right), 413, "limit")
+    is_error(client.post("/ask", content=b'{"question": ', headers=right), 429, "too many requests")
+    assert client.get("/openapi.json").status_code == 200 and client.get("/docs").status_code == 200
 
 
 def test_no_index_is_503_until_one_appears(tmp_path, seed_index):
