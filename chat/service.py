@@ -73,8 +73,13 @@ class ChatService:
             seeds_dir = recorded
         self.seeds_dir = Path(seeds_dir) if seeds_dir else default_seeds_dir()
         self._rebuild_lock = threading.Lock()
-        self.integrity_problem: str | None = None
+        self.damage: IndexCorruptError | None = None  # found by the background check (verify_in_background)
         self._derived: tuple[QA | None, dict] = (None, {})
+
+    @property
+    def integrity_problem(self) -> str | None:
+        """What the background check found damaged, with its fix, in one line; None while nothing is."""
+        return str(self.damage) if self.damage else None
 
     @property
     def qa(self) -> QA:
@@ -108,8 +113,9 @@ class ChatService:
         The answer's `context` says whether `previous` was used.
         """
         question, previous = check_question(question), check_context(previous)
-        if self.integrity_problem:  # found by the background check: never quote from a damaged index
-            raise IndexCorruptError(self.integrity_problem)
+        if damage := self.damage:  # found by the background check: never quote from a damaged index
+            # A new error, its fix apart (the JSON API's `fix`); one object raised by many threads gathers tracebacks.
+            raise IndexCorruptError(damage.message, fix=damage.fix)
         qa = self.qa  # one snapshot per question, even if a rebuild swaps in a new index meanwhile
         context = previous if previous and is_follow_up(question) else None
         return qa.ask(question, top_k, Filter.from_choices(filters), context, by_report)
@@ -166,7 +172,7 @@ class ChatService:
         if old is None:  # the first index: built with the default model, which is exported for queries
             summary = build_index(self.seeds_dir, self.index_dir, progress=progress)
             self._qa = QA(Searcher.open(self.index_dir))
-            self.integrity_problem = None
+            self.damage = None
             return summary
         # An index with an exported query model was built from a model by name: rebuild by name too, so
         # the export is kept (given the loaded model object, a build cannot export it and queries would go
@@ -176,13 +182,13 @@ class ChatService:
                               embedder=None if exported else old.searcher.embedder)
         self._qa = QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder, scoring=old.searcher.scoring),
                       old.threshold)
-        self.integrity_problem = None  # the new index was checked as it was read
+        self.damage = None  # the new index was checked as it was read
         return summary
 
     def verify_in_background(self) -> threading.Thread | None:
         """Checksum a large index's files after start-up (a small one was checked in full on load).
 
-        A mismatch is logged as one line naming the fix and kept in `integrity_problem` for the UI.
+        A mismatch is logged as one line naming the fix and kept in `damage`: questions are then refused.
         """
         if self._qa is None:
             return None
@@ -194,10 +200,10 @@ class ChatService:
             folder = self.qa.searcher.data.directory
             damaged = damaged_files(folder, manifest, full=True)
             if damaged:
-                self.integrity_problem = str(IndexCorruptError(
+                self.damage = IndexCorruptError(
                     f"index at {folder} is damaged ({'; '.join(f'{k}: {v}' for k, v in damaged.items())})",
-                    fix=REPAIR))
-                log.error("%s", self.integrity_problem)
+                    fix=REPAIR)
+                log.error("%s", self.damage)
 
         thread = threading.Thread(target=check, name="peelqa-verify", daemon=True)
         thread.start()

@@ -137,6 +137,19 @@ def test_rebuild_gives_the_summary_and_409_while_one_runs(api):
     assert summary["documents"] == 1 and summary["embedded"] == 0 and summary["notes"] == ["the index is up to date"]
 
 
+def test_a_damaged_index_is_503_with_its_fix(api):
+    from indexer.errors import REPAIR, IndexCorruptError
+
+    service, client, _ = api
+    service.damage = IndexCorruptError("index at x is damaged (words.json: its SHA-256 differs)", fix=REPAIR)
+    try:
+        got = client.post("/api/ask", json={"question": QUESTION})
+    finally:
+        service.damage = None
+    is_error(got, 503, "words.json")
+    assert got.json()["fix"] == REPAIR and "(fix:" not in got.json()["error"]
+
+
 def test_openapi_lists_the_routes_and_gradio_keeps_its_own(api):
     _, client, _ = api
     schema = client.get("/api/openapi.json").json()
