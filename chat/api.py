@@ -49,7 +49,10 @@ class ApiConfig:
     def from_env(cls, env: dict | None = None) -> ApiConfig:
         """From PEELQA_API_TOKEN and PEELQA_API_RATE (unset: no token, the default rate)."""
         env = os.environ if env is None else env
-        token = (env.get("PEELQA_API_TOKEN") or "").strip() or None
+        given = env.get("PEELQA_API_TOKEN")
+        token = (given or "").strip() or None
+        if given is not None and token is None:  # e.g. a secret that did not expand: never an open API by mistake
+            raise BadInputError("PEELQA_API_TOKEN is set but blank", fix="set it to the token, or unset it")
         if token is not None and not (token.isascii() and token.isprintable()):
             raise BadInputError("PEELQA_API_TOKEN must be printable ASCII (an HTTP header carries it)")
         raw = (env.get("PEELQA_API_RATE") or "").strip()

@@ -338,7 +338,7 @@ def test_config_from_the_environment():
     assert ApiConfig.from_env({"PEELQA_API_TOKEN": " abc ", "PEELQA_API_RATE": "0"}) == ApiConfig("abc", 0.0, 1.0)
     assert ApiConfig.from_env({"PEELQA_API_RATE": "5"}).burst == 10
     for env in ({"PEELQA_API_RATE": "fast"}, {"PEELQA_API_RATE": "-1"}, {"PEELQA_API_RATE": "nan"},
-                {"PEELQA_API_TOKEN": "clé"}):
+                {"PEELQA_API_TOKEN": "clé"}, {"PEELQA_API_TOKEN": ""}, {"PEELQA_API_TOKEN": "  "}):
         with pytest.raises(BadInputError):
             ApiConfig.from_env(env)
 
