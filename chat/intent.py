@@ -60,7 +60,10 @@ def asks_nationally(question: str) -> bool:
 
 
 _QUANTITY_QUESTION = re.compile(
-    r"\bhow\s+many\b|\bnumber\s+of\b|\b(?:figures?|statistics?|stats|percentage|average|budget|costs?|spend|spent)\b"
+    r"\bhow\s+many\b|\bnumber\s+of\b|\b(?:figures?|statistics?|stats|percentage|proportion|budget|costs?|spend|spent)\b"
+    # "the average response time" asks for a number; "above the national average" compares, and is answered
+    # in words as often as not.
+    r"|\baverage\s+(?!(?:and|or|for|in|of|at|to)\b)[a-z]"
     r"|\bhow\s+much\s+(?:money|does|do|did|is|was)\b|£", re.IGNORECASE)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # A count, amount or rate; years ("2016") and days of a date ("1 May 2017") are not quantities.

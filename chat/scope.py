@@ -144,7 +144,9 @@ def read_scope(question: str, forces: ForceRegistry) -> Scope:
             # "2015/16" is a financial year: reports of either year may state its figures.
             start = int(m.group(1))
             end = start // 100 * 100 + int(m.group(2))
-            years += [start, end + 100 if end < start else end]
+            end = end + 100 if end < start else end
+            # Only a year and the next ("2015/16"); a date ("2016-05") or a slip ("2019/18") names its first.
+            years += [start, end] if end == start + 1 else [start]
             spans.append(m.span())
         for m in _YEAR.finditer(text):
             if not any(s <= m.start() < e for s, e in spans):

@@ -116,3 +116,11 @@ def test_expected_answer_is_quick_on_the_longest_question():
         began = time.perf_counter()
         expected_answer(q)
         assert time.perf_counter() - began < 1.0, q[:20]
+
+
+def test_average_asks_for_a_number_only_when_it_names_what_is_averaged():
+    from chat.intent import expected_answer
+
+    assert expected_answer("What is the average response time?") == ("quantity", frozenset({"response", "time"}))
+    assert expected_answer("Is the force above the national average?") is None
+    assert expected_answer("What proportion of crimes are solved?")[0] == "quantity"

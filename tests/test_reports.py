@@ -94,6 +94,7 @@ def test_question_scope():
     # A financial or inspection year names both of its calendar years: "2015/16" figures are in 2016 reports.
     assert read_scope("PEEL 2021/22 grades", REGISTRY).years == (2021, 2022)
     assert read_scope("cells used in 2015/16 and 1999/00", REGISTRY).years == (2015, 2016, 1999, 2000)
+    assert read_scope("inspected 2016-05-01 and 2019/18", REGISTRY).years == (2016, 2019)
     assert read_scope("Is Rivermead Constabulary any good?", REGISTRY).forces == ("Rivermead Constabulary",)
     assert read_scope("How efficient is Kent?", REGISTRY).pillars == ("Efficiency",)
     assert read_scope("the force has effective arrangements", REGISTRY).pillars == ()
