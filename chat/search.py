@@ -65,8 +65,8 @@ class Scoring:
     # improve, the finding is the answer.
     recommendation_penalty: float = 0.1
     spelling: bool = True  # repair words the reports lack to a close spelling they have
-    # A question asking for a number ("how many firearms officers") or a person ("who is the chief constable")
-    # whose quotes have no sentence stating one beside what is counted (or the role): a veto.
+    # A question asking for a number ("how many firearms officers") or an office holder ("who is the chief
+    # constable") whose quotes have no sentence stating one beside what is counted (or the office): a veto.
     quantity_penalty: float = 1.5
     # With no year named, a force's reports of every year compete; the latest gets this much more, the
     # earliest none, so recency only breaks near-ties.
