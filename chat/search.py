@@ -45,7 +45,7 @@ SYNONYM_FULL = 0.85
 SYNONYM_CANDIDATES = 3  # report words nearest an unknown question word, checked for being in scope
 DENSE_BLOCK = 50_000  # passages whose sentence vectors are gathered at once (~80 MB at 5 sentences each)
 SCOPE_SLICE = 65_536  # postings checked at once for an allowed passage
-TOP_STRIDE = 64  # every how many BM25 scores one is sampled to bound the best from below (`_floor`)
+TOP_STRIDE = 64  # every how many BM25 scores one is sampled to bound the best from below (`_above_floor`)
 
 
 @dataclass(frozen=True)
@@ -423,20 +423,18 @@ class Searcher:
 
 def _top(scores: np.ndarray, k: int, mask: np.ndarray) -> np.ndarray:
     """Rows of the `k` highest positive scores within `mask`, in no particular order."""
-    allowed = (scores > 0) & mask
-    floor = _floor(scores, k, mask)
-    if floor is not None:
-        allowed &= scores >= floor
-    rows = np.flatnonzero(allowed)
+    allowed = _above_floor(scores, k, mask)
+    rows = np.flatnonzero((scores > 0) & mask if allowed is None else allowed)
     if len(rows) > k:
         rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
     return rows
 
 
-def _floor(scores: np.ndarray, k: int, mask: np.ndarray) -> float | None:
-    """A score that at least `k` allowed rows reach, read from every TOP_STRIDE-th row: no row below it can be
-    among the `k` best, so only those above are sorted (at a million scores, ~800,000 rows to partition
-    become a few thousand). None when the index is small or the sample cannot tell."""
+def _above_floor(scores: np.ndarray, k: int, mask: np.ndarray) -> np.ndarray | None:
+    """The allowed rows at or above a positive score that at least `k` of them reach, read from every
+    TOP_STRIDE-th row: no row below it can be among the `k` best, so only those above are sorted (at a million
+    scores, ~800,000 rows to partition become a few thousand). None when the index is small or the sample
+    cannot tell."""
     if len(scores) < 4 * TOP_STRIDE * k:
         return None
     sample = scores[::TOP_STRIDE][mask[::TOP_STRIDE]]
@@ -444,9 +442,10 @@ def _floor(scores: np.ndarray, k: int, mask: np.ndarray) -> float | None:
     if len(sample) <= need:
         return None
     floor = float(np.partition(sample, len(sample) - need)[len(sample) - need])
-    if floor <= 0 or np.count_nonzero((scores >= floor) & mask) < k:
+    if floor <= 0:
         return None
-    return floor
+    above = (scores >= floor) & mask
+    return above if np.count_nonzero(above) >= k else None
 
 
 def _national(columns, documents: list[dict]) -> np.ndarray:
