@@ -169,19 +169,18 @@ class ChatService:
     def _rebuild(self, progress) -> BuildSummary:
         """The rebuild itself; the caller holds the rebuild lock."""
         old = self._shown()
-        if old is None:  # the first index: built with the default model, which is exported for queries
-            summary = build_index(self.seeds_dir, self.index_dir, progress=progress)
-            self._qa = QA(Searcher.open(self.index_dir))
-            self.damage = None
-            return summary
         # An index with an exported query model was built from a model by name: rebuild by name too, so
         # the export is kept (given the loaded model object, a build cannot export it and queries would go
-        # back to torch); the model itself is loaded only if a report must be embedded.
-        exported = (old.searcher.manifest.get("query_model") or {}).get("exported")
+        # back to torch); the model itself is loaded only if a report must be embedded. The first index is
+        # built with the default model, which is exported.
+        exported = old is None or (old.searcher.manifest.get("query_model") or {}).get("exported")
         summary = build_index(self.seeds_dir, self.index_dir, progress=progress,
                               embedder=None if exported else old.searcher.embedder)
-        self._qa = QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder, scoring=old.searcher.scoring),
-                      old.threshold)
+        if old is None:
+            self._qa = QA(Searcher.open(self.index_dir))
+        else:
+            self._qa = QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder,
+                                        scoring=old.searcher.scoring), old.threshold)
         self.damage = None  # the new index was checked as it was read
         return summary
 
