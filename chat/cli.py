@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check every index file against its checksum and rebuild what is damaged (a plain "
                         "index run does this for indexes up to 64 MiB, and checks sizes and quoted text above; "
                         "--repair always checks everything and says what it found)")
+    p.add_argument("--backend", choices=("faiss", "milvus"),
+                   help="where candidates come from: faiss (files in the index folder, the default) or milvus (a "
+                        "Milvus collection: for corpora and traffic past one machine); default: what the index has")
+    p.add_argument("--milvus-uri", help="with --backend milvus: a Milvus Lite file (x.db), or a server such as "
+                                        "http://127.0.0.1:19530 (default: $PEELQA_MILVUS_URI, else the index's, "
+                                        "else INDEX-milvus.db beside the index folder)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
     p = sub.add_parser("check", help="verify every index file against the checksums in its manifest")
@@ -178,7 +184,8 @@ def cmd_index(args) -> int:
     bar, update = _progress_bar()
     verify = True if args.repair else None
     with bar or update:
-        summary = build_index(args.seeds, args.index_dir, args.model, args.full, update, verify=verify)
+        summary = build_index(args.seeds, args.index_dir, args.model, args.full, update, verify=verify,
+                              backend=args.backend, milvus_uri=args.milvus_uri)
     for file, reason in summary.skipped.items():
         print(f"peelqa: skipped {file}: {reason}", file=sys.stderr)
     for note in summary.notes:

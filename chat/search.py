@@ -249,10 +249,16 @@ class Searcher:
         allowed = int(mask.sum())
         if not n or allowed <= 4 * n:
             return np.flatnonzero(mask)
-        found = [self.data.vectors.top(s.query, n, mask)[0], _top(s.lexical, n, mask)]
+        vectors = self.data.vectors
+        if hasattr(vectors, "hybrid"):
+            # Milvus: its hybrid search (dense and its own BM25), plus peelqa's best BM25 row, whose score is
+            # the normaliser of the lexical signal (`rank`).
+            found = [vectors.hybrid(s.query, s.question, n, mask), _top(s.lexical, 1, mask)]
+        else:
+            found = [vectors.top(s.query, n, mask)[0], _top(s.lexical, n, mask)]
         for bonus, column in ((s.grade, self._grade), (s.improve, self._improve)):
             if bonus > 0:  # the kind of passage asked for may sit just outside the nearest
-                found.append(self.data.vectors.top(s.query, n, mask & (column > 0))[0])
+                found.append(vectors.top(s.query, n, mask & (column > 0))[0])
         return np.unique(np.concatenate(found))
 
     def dense(self, s: Signals, rows: np.ndarray) -> np.ndarray:

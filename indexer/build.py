@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, milvus
 from .documents import read_all
 from .embedding import ModelHandle, clear_cache, embed_documents, word_vectors
-from .errors import IndexCorruptError, IndexNotFoundError, PeelqaError, SeedsError
+from .errors import BadInputError, IndexCorruptError, IndexNotFoundError, PeelqaError, SeedsError
 from .grades import extract_grades
 from .lexical import LexicalIndex, words_of
 from .limits import LIMITS
@@ -83,6 +83,22 @@ class BuildSummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _milvus_uri(index_dir: Path, backend: str | None, uri: str | None) -> str | None:
+    """Where the candidates of the index being built live: a Milvus URI, or None for the embedded FAISS and BM25
+    files. With no backend named, a rebuild keeps the previous index's (and its URI, unless another is given)."""
+    if backend not in (None, "faiss", "milvus"):
+        raise BadInputError(f"unknown backend {backend!r}", fix="--backend faiss or --backend milvus")
+    try:
+        record = read_manifest(index_dir).get("vectors") or {}
+    except (IndexNotFoundError, IndexCorruptError):
+        record = {}
+    if backend is None:
+        backend = "milvus" if record.get("backend") == "milvus" or uri else "faiss"
+    if backend == "faiss":
+        return None
+    return uri or os.environ.get("PEELQA_MILVUS_URI") or record.get("uri") or milvus.default_uri(index_dir)
 
 
 def _model_of(index_dir: Path) -> str | None:
@@ -166,6 +182,8 @@ def build_index(
     progress: Progress | None = None,
     embedder: Embedder | None = None,
     verify: bool | None = None,
+    backend: str | None = None,
+    milvus_uri: str | None = None,
 ) -> BuildSummary:
     """Index every report under `seeds_dir` into `index_dir`, re-embedding only files that changed.
 
@@ -181,6 +199,9 @@ def build_index(
         embedder: an already loaded model (tests pass a fake one); overrides `model`.
         verify: check every file of the previous index against its checksum before reusing it (True), or only
             when it is small (None; see `_previous`).
+        backend: "faiss" (the embedded FAISS and BM25 files) or "milvus" (candidates from a Milvus collection
+            written by this build); None keeps the previous index's.
+        milvus_uri: the Milvus to write to (default: the previous index's, else a Milvus Lite file beside it).
     """
     began = time.perf_counter()
     seeds_dir = Path(seeds_dir) if seeds_dir else default_seeds_dir()
@@ -197,6 +218,7 @@ def build_index(
         if embedder is None and model is None:
             model = _model_of(index_dir)  # a rebuild keeps the model the index was built with
         handle = ModelHandle(model, embedder)
+        uri = _milvus_uri(index_dir, backend, milvus_uri)
         notes: list[str] = []
         prev = _previous(index_dir, handle.sha256, full, notes, verify)
         reuse = prev.rows()
@@ -210,7 +232,7 @@ def build_index(
         removed = sorted(set(reuse) - {d["file"] for d in documents} - set(skipped))
         forces = registry_rows([p for r in reads for p in r.passages], registry)
         cache = index_dir.parent / f".{index_dir.name}.cache"
-        if _up_to_date(prev, reads, documents, forces, handle, removed):
+        if _up_to_date(prev, reads, documents, forces, handle, removed, uri):
             clear_cache(cache)  # a killed build's vectors, for reports that are now indexed or gone
             return BuildSummary(index_dir=str(index_dir), documents=len(documents), passages=prev.data.manifest[
                 "passages"], embedded=0, seconds=time.perf_counter() - began, skipped=skipped,
@@ -250,7 +272,7 @@ def build_index(
         texts = {r.entry["text"]: (r.text, r.runs) for r in reads}
         clock.lap("assemble")
         write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, vocabulary_vectors, grades,
-                    texts, extra, lexical)
+                    texts, extra, lexical, milvus_uri=uri)
         clock.lap("write")
         clear_cache(cache)
         shutil.rmtree(index_dir.parent / f".{index_dir.name}.tmp-export", ignore_errors=True)
@@ -272,11 +294,17 @@ class _Clock:
         self._last = now
 
 
-def _up_to_date(prev: _Previous, reads, documents: list[dict], forces: list[dict], handle, removed) -> bool:
-    """Nothing to write: every report unchanged and reused, nothing damaged or removed, the same metadata."""
+def _up_to_date(prev: _Previous, reads, documents: list[dict], forces: list[dict], handle, removed,
+                uri: str | None) -> bool:
+    """Nothing to write: every report unchanged and reused, nothing damaged or removed, the same metadata and
+    backend (a Milvus collection that is still there)."""
     if prev.data is None or prev.damaged or removed or any(r.rows is None for r in reads):
         return False
     m = prev.data.manifest
+    record = m.get("vectors") or {}
+    if (record.get("backend") == "milvus") != (uri is not None) or (
+            uri is not None and (record.get("uri") != uri or not milvus.exists(record))):
+        return False
     return (m.get("documents") == documents and m.get("forces") == forces
             and m.get("retrieval") == calibration(handle.name)
             and (m.get("query_model") or {}).get("exported") is (handle.spec is not None))

@@ -5,6 +5,7 @@
     hnsw    the same vectors.npy, plus ann.faiss: a FAISS HNSW graph over 8-bit quantised copies (a quarter of
             the memory of the vectors), for candidates only; they are rescored from the exact vectors. Its
             recall against exact search is measured when it is built and recorded in the manifest.
+    milvus  the same vectors.npy for rescoring; candidates from a Milvus collection (indexer/milvus.py).
 
 Filters restrict the search itself: few allowed rows are scored exactly; many go to HNSW with a selector.
 Vectors are L2-normalised, so inner product is cosine.
@@ -175,6 +176,10 @@ def load(folder: Path, record: dict | None, skip_ann: bool = False) -> VectorInd
     folder = Path(folder)
     vectors = open_map(folder / VECTORS)
     ann = None
+    if (record or {}).get("backend") == "milvus" and not skip_ann:
+        from .milvus import MilvusIndex  # it builds on this module
+
+        return MilvusIndex(vectors, record)
     if (record or {}).get("backend") == "hnsw" and not skip_ann:
         import faiss
 
