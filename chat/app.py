@@ -16,7 +16,7 @@ from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from indexer.errors import BadInputError, PeelqaError, SeedsError  # noqa: E402
+from indexer.errors import BadInputError, BusyError, PeelqaError, SeedsError  # noqa: E402
 from indexer.limits import LIMITS  # noqa: E402
 from indexer.sources import SUFFIXES  # noqa: E402
 
@@ -507,6 +507,9 @@ def serve(index_dir: Path | None = None, host: str = "127.0.0.1", port: int = 78
                      on_build=lambda message: print(f"peelqa: {message}", flush=True))
     except SeedsError as exc:  # no index and nothing to build one from: reports can still be added in the chat
         print(f"peelqa: {exc.message}; starting with no index: add reports in the Index tab and rebuild", flush=True)
+        qa = None
+    except BusyError as exc:  # a replica started at the same time builds the first index: loaded once complete
+        print(f"peelqa: {exc.message}; starting without it: questions are answered once it is complete", flush=True)
         qa = None
     service = ChatService(index_dir, qa=qa, build_if_missing=False)
     demo, url = start(service, host, port, api)

@@ -7,19 +7,29 @@ import logging
 import os
 import re
 import threading
+import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from indexer.build import BuildSummary, build_index, default_seeds_dir
-from indexer.errors import BadInputError, BusyError, IndexCorruptError, IndexNotFoundError, NotFoundError, PeelqaError
+from indexer.errors import (
+    BadInputError,
+    BusyError,
+    IndexCorruptError,
+    IndexModelMismatchError,
+    IndexNotFoundError,
+    NotFoundError,
+    PeelqaError,
+)
 from indexer.formats import load, page_view
 from indexer.limits import LIMITS, too_big
 from indexer.model import sha256_file as file_sha256
 from indexer.passage import Passage
 from indexer.sources import SUFFIXES, SourceError
-from indexer.store import REPAIR, damaged_files, default_index_dir, indexed_bytes
+from indexer.store import MANIFEST, REPAIR, _stamp, _swapped, damaged_files, default_index_dir, indexed_bytes
 
 from .answer import Answer
 from .export import Row as ExportRow
@@ -54,14 +64,23 @@ class ChatService:
     With `build_if_missing=False` it may start with no index (`peelqa serve` on an empty seeds folder): questions
     are then refused with IndexNotFoundError, and the first index that appears (a rebuild, `peelqa index`) is
     loaded by the next request.
+
+    Replicas (several `peelqa serve` sharing one index folder) hold nothing another needs: a thread looks every
+    LIMITS.index_check_seconds whether another process swapped a new index in, loads it beside the live one
+    (questions are answered from the live one meanwhile) and then switches to it.
     """
 
     def __init__(self, index_dir: Path | None = None, seeds_dir: Path | None = None, qa: QA | None = None,
                  build_if_missing: bool = True):
         self.index_dir = Path(index_dir) if index_dir else default_index_dir()
-        self._load_lock = threading.Lock()
+        self._load_lock = threading.Lock()  # one load at a time: the first index, a switch, a rebuild's
         self._qa: QA | None = qa
+        # The identity of the manifest the live index was loaded from (see _follow). None: not known, for a
+        # QA handed in (its manifest is compared once instead).
+        self._stamp = None
+        self._failed: tuple[tuple | None, float] = (None, 0.0)  # a manifest that failed to load, retry time
         if qa is None:
+            self._stamp = self._manifest_stamp()
             try:
                 self._qa = QA.open(self.index_dir, build_if_missing=build_if_missing)
             except IndexNotFoundError:
@@ -75,6 +94,7 @@ class ChatService:
         self._rebuild_lock = threading.Lock()
         self.damage: IndexCorruptError | None = None  # found by the background check (verify_in_background)
         self._derived: tuple[QA | None, dict] = (None, {})
+        threading.Thread(target=_watch, args=(weakref.ref(self),), name="peelqa-follow", daemon=True).start()
 
     @property
     def integrity_problem(self) -> str | None:
@@ -90,7 +110,8 @@ class ChatService:
         with self._load_lock:  # one load, however many requests arrive meanwhile
             if self._qa is None:
                 try:
-                    self._qa = QA.open(self.index_dir)
+                    stamp = self._manifest_stamp()
+                    self._qa, self._stamp = QA.open(self.index_dir), stamp
                 except IndexNotFoundError:
                     raise IndexNotFoundError(
                         f"no index at {self.index_dir} yet",
@@ -176,13 +197,81 @@ class ChatService:
         exported = old is None or (old.searcher.manifest.get("query_model") or {}).get("exported")
         summary = build_index(self.seeds_dir, self.index_dir, progress=progress,
                               embedder=None if exported else old.searcher.embedder)
-        if old is None:
-            self._qa = QA(Searcher.open(self.index_dir))
-        else:
-            self._qa = QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder,
-                                        scoring=old.searcher.scoring), old.threshold)
+        with self._load_lock:  # a switch being made finishes first: this index, the newest, goes in last
+            stamp = self._manifest_stamp()  # recorded, so the watcher does not load this index a second time
+            self._qa, self._stamp = self._open(old), stamp
         self.damage = None  # the new index was checked as it was read
         return summary
+
+    def _open(self, old: QA | None) -> QA:
+        """The index on disk now, searched with `old`'s model, scoring and threshold (the model is not loaded
+        again); an index built with another model (`peelqa index --model`) with its own."""
+        if old is not None:
+            try:
+                return QA(Searcher.open(self.index_dir, embedder=old.searcher.embedder,
+                                        scoring=old.searcher.scoring), old.threshold)
+            except IndexModelMismatchError:
+                pass
+        return QA(Searcher.open(self.index_dir))
+
+    # ---- replicas: an index another process swapped in -------------------------------------------------
+
+    def _manifest_stamp(self) -> tuple[int, int, int] | None:
+        """The index manifest's inode, mtime and size: every build renames a new manifest into place."""
+        return _stamp(self.index_dir / MANIFEST)
+
+    def _follow(self) -> None:
+        """One check of the watcher: a stat of the manifest; a switch when another process swapped a new
+        index in. Skipped while this service rebuilds (it loads its own index) and, for a manifest that failed
+        to load, until its retry time."""
+        stamp = self._manifest_stamp()
+        if stamp == self._stamp or self._rebuild_lock.locked():
+            return
+        if stamp == self._failed[0] and time.monotonic() < self._failed[1]:
+            return
+        self._switch()
+
+    def _switch(self) -> None:
+        """Load the index on disk and answer from it, if it is not the live one. Questions are answered from
+        the live one until then; when the new one cannot be loaded (or the folder is missing, between the two
+        renames of a swap), the live one stays and it is tried again later."""
+        with self._load_lock:
+            old, stamp = self._qa, self._manifest_stamp()
+            if old is None or stamp is None or stamp == self._stamp:
+                return  # no index yet (the next question loads one), a swap half made, or nothing new
+            if self._stamp is None and not _swapped(self.index_dir, old.searcher.manifest, None):
+                self._stamp = stamp  # the QA handed in is the index on disk
+                return
+            try:
+                qa = self._open(old)
+            except PeelqaError as exc:
+                self._failed = (stamp, time.monotonic() + LIMITS.index_retry_seconds)
+                log.warning("index at %s changed but cannot be loaded (%s); answering from the one loaded "
+                            "before, trying again in %g s", self.index_dir, exc, LIMITS.index_retry_seconds)
+                return
+            self._qa, self._stamp, self.damage = qa, stamp, None  # checked as it was read, like a rebuild's
+            log.info("switched to the new index another process wrote at %s", self.index_dir)
+
+    def _still_live(self, qa: QA) -> bool:
+        """Whether `qa` is the live index and the folder still holds it (no other process swapped one in)."""
+        if self._qa is not qa:
+            return False
+        if self._stamp is None:  # a QA handed in, not yet compared with the folder by the watcher
+            return not _swapped(self.index_dir, qa.searcher.manifest, None)
+        return self._manifest_stamp() == self._stamp
+
+    def _reading(self, read):
+        """`read(qa)` for what reads index files by path (a document's text, a PDF's page map). Once another
+        process swapped a new index in, that path holds the new index's files, which the live index's
+        checksums refuse (IndexCorruptError, never a wrong quote): then switch now and read from the new one."""
+        qa = self.qa
+        try:
+            return read(qa)
+        except IndexCorruptError:
+            self._switch()
+            if self._qa is qa:  # nothing new on disk: the damage is real
+                raise
+            return read(self._qa)
 
     def verify_in_background(self) -> threading.Thread | None:
         """Checksum a large index's files after start-up (a small one was checked in full on load).
@@ -191,18 +280,22 @@ class ChatService:
         """
         if self._qa is None:
             return None
-        manifest = self._qa.searcher.manifest
+        qa = self._qa
+        manifest = qa.searcher.manifest
         if indexed_bytes(manifest) <= LIMITS.full_check_bytes:
             return None
 
         def check() -> None:
-            folder = self.qa.searcher.data.directory
+            folder = qa.searcher.data.directory
             damaged = damaged_files(folder, manifest, full=True)
-            if damaged:
-                self.damage = IndexCorruptError(
-                    f"index at {folder} is damaged ({'; '.join(f'{k}: {v}' for k, v in damaged.items())})",
-                    fix=REPAIR)
-                log.error("%s", self.damage)
+            with self._load_lock:  # not while a switch to another index is being made
+                # Files of another process's rebuild, swapped in meanwhile, differ from this manifest: not damage
+                # (the switch to that index follows).
+                if damaged and self._still_live(qa):
+                    self.damage = IndexCorruptError(
+                        f"index at {folder} is damaged ({'; '.join(f'{k}: {v}' for k, v in damaged.items())})",
+                        fix=REPAIR)
+                    log.error("%s", self.damage)
 
         thread = threading.Thread(target=check, name="peelqa-verify", daemon=True)
         thread.start()
@@ -356,7 +449,7 @@ class ChatService:
 
     def page_image(self, document: str, start: int, end: int, page: int | None = None) -> dict | None:
         """A PDF page with the span highlighted, as PNG (see indexer.formats.page_view); None for other formats."""
-        return page_view(self.qa.searcher.data, self.seeds_dir, document, start, end, page)
+        return self._reading(lambda qa: page_view(qa.searcher.data, self.seeds_dir, document, start, end, page))
 
     def layout(self, document: str) -> list[Block]:
         """Where each of a document's passages lies, for the source panel's headings, lists and numbers."""
@@ -370,8 +463,9 @@ class ChatService:
         documents = sorted((d["file"], d["sha256"]) for d in self._manifest().get("documents", []))
         return hashlib.sha256(repr(documents).encode("utf-8")).hexdigest()[:12]
 
-    def entry(self, document: str) -> dict:
-        entry = next((d for d in self.qa.searcher.manifest.get("documents", []) if d["file"] == document), None)
+    def entry(self, document: str, qa: QA | None = None) -> dict:
+        qa = qa or self.qa
+        entry = next((d for d in qa.searcher.manifest.get("documents", []) if d["file"] == document), None)
         if entry is None:
             raise NotFoundError(f"{document} is not in the index")
         return entry
@@ -379,8 +473,11 @@ class ChatService:
     def source(self, document: str) -> tuple[str, str]:
         """(text, note): a document's text as indexed (what its passages quote); the note warns when the file
         changed after it was indexed."""
-        entry = self.entry(document)
-        text, _ = self.qa.searcher.data.text_of(entry)
+        def read(qa: QA) -> tuple[dict, str]:  # the entry and its text from one index, the same after a switch
+            entry = self.entry(document, qa)
+            return entry, qa.searcher.data.text_of(entry)[0]
+
+        entry, text = self._reading(read)
         path = (self.seeds_dir / document).resolve()
         note = ""
         try:
@@ -389,3 +486,14 @@ class ChatService:
         except OSError:
             note = "This file is no longer in the seeds folder; rebuild the index."
         return text, note
+
+
+def _watch(service: weakref.ref) -> None:
+    """The watcher thread of a ChatService (see _follow), holding it weakly: it ends with the service."""
+    while (live := service()) is not None:
+        try:
+            live._follow()
+        except Exception:  # noqa: BLE001 - the watcher must outlive one bad check; the live index stays
+            log.exception("checking the index at %s for a new version failed", live.index_dir)
+        del live
+        time.sleep(LIMITS.index_check_seconds)

@@ -83,6 +83,14 @@ class Limits:
     # ~0.25 s) must not hold the others up. Measured with 16 gradio_client clients: 16 at once gave 16.2-16.5
     # questions/s and p95 1.2 s, 4 at once 14.3-15.1 and 1.4-1.5 s (gradio_client's own polling is most of it).
     concurrent_answers: int = 16
+    # How often `peelqa serve` looks whether another process (a replica sharing the index folder, `peelqa index`)
+    # swapped a new index in: one stat of the manifest (~2 µs here), so a replica switches within about a second
+    # of a rebuild (plus the new index's load) at no measurable cost.
+    index_check_seconds: float = 1.0
+    # After a new index failed to load (damaged, or its model missing), it is tried again this much later, not
+    # at every check: a failing load of a large index reads for seconds. A rebuild that repairs it is a new
+    # index, tried at the next check.
+    index_retry_seconds: float = 30.0
 
 
 LIMITS = Limits()
