@@ -14,6 +14,10 @@ place names, and their vectors are the real model's vectors of the original text
 (benchmarks/replay.py: no 2-core machine embeds a million passages in a working day); their build time is the
 measured build without embedding plus the real build's embedding time scaled, and is labelled extrapolated.
 `--root` runs another checkout's `peelqa` (to measure a version before), for the steps its CLI has.
+
+`--milvus` also measures the Milvus backend on each size: the index copied and written to a Milvus Lite file
+(`peelqa index --backend milvus`: every vector reused, so this is the time to write the collection), its warm
+query p50/p95, and its answers compared with the embedded backend's (top 5 and refusals, default settings).
 """
 
 from __future__ import annotations
@@ -181,6 +185,36 @@ def recall(index: Path, questions: list[str]) -> dict:
             "vectors": qa.searcher.manifest.get("vectors")}
 
 
+def milvus(root: Path, seeds: Path, index: Path, questions: list[str]) -> dict:
+    """The Milvus backend on a copy of `index`: the time to write its collection, query times, and how many
+    answers equal the embedded backend's."""
+    copy = index.with_name(index.name + "-milvus")
+    uri = index.with_name(index.name + "-milvus.db")
+    shutil.rmtree(copy, ignore_errors=True)
+    uri.unlink(missing_ok=True)
+    shutil.copytree(index, copy)
+    seconds, rss, _ = timed([*peelqa(root), "index", "--seeds", str(seeds), "--index-dir", str(copy), "--backend",
+                             "milvus", "--milvus-uri", str(uri), "--json"], root)
+    out = {"milvus_write_s": round(seconds, 1), "milvus_write_peak_rss_mb": rss}
+    out.update({f"milvus_{k}": v for k, v in latency(root, copy, questions).items()})
+    out.update(agreement(index, copy, questions))
+    return out
+
+
+def agreement(a: Path, b: Path, questions: list[str]) -> dict:
+    """Share of questions whose top 5 and refusal are the same from the indexes `a` and `b`."""
+    from chat.qa import QA
+
+    qa, qb = QA.open(a), QA.open(b)
+    same = refusals = 0
+    for q in questions:
+        x, y = qa.ask(q, 5), qb.ask(q, 5)
+        same += [h.passage.id for h in x.quotes] == [h.passage.id for h in y.quotes]
+        refusals += x.answered == y.answered
+    return {"backends_top5_equal": round(same / len(questions), 4),
+            "backends_refusals_equal": round(refusals / len(questions), 4), "backends_questions": len(questions)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
@@ -190,6 +224,8 @@ def main() -> int:
                         help="questions compared with scoring every passage (0: skip; all sizes up to 200)")
     parser.add_argument("--real", type=int, default=10_000, help="largest corpus embedded by the real model")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose peelqa is measured")
+    parser.add_argument("--milvus", action="store_true", help="also measure the Milvus backend (Milvus Lite)")
+    parser.add_argument("--skip-serve", action="store_true", help="leave out `peelqa serve`'s figures")
     parser.add_argument("--skip-build", action="store_true",
                         help="measure the indexes already built (their build figures are read back)")
     args = parser.parse_args()
@@ -213,7 +249,10 @@ def main() -> int:
             row.update(build(root, seeds, index))
             built.write_text(json.dumps(row))
         row.update(latency(root, index, questions))
-        row.update(serve(root, index))
+        if not args.skip_serve:
+            row.update(serve(root, index))
+        if args.milvus:
+            row.update(milvus(root, seeds, index, questions))
         if root == ROOT and args.recall:
             row.update(recall(index, questions[: args.recall if size > 100_000 else max(args.recall, 200)]))
         print(json.dumps(row), flush=True)

@@ -29,7 +29,7 @@ from indexer.limits import LIMITS, too_big
 from indexer.model import sha256_file as file_sha256
 from indexer.passage import Passage
 from indexer.sources import SUFFIXES, SourceError
-from indexer.store import MANIFEST, REPAIR, _stamp, _swapped, damaged_files, default_index_dir, indexed_bytes
+from indexer.store import MANIFEST, REPAIR, damaged_files, default_index_dir, file_stamp, indexed_bytes, swapped
 
 from .answer import Answer
 from .export import Row as ExportRow
@@ -218,7 +218,7 @@ class ChatService:
 
     def _manifest_stamp(self) -> tuple[int, int, int] | None:
         """The index manifest's inode, mtime and size: every build renames a new manifest into place."""
-        return _stamp(self.index_dir / MANIFEST)
+        return file_stamp(self.index_dir / MANIFEST)
 
     def _follow(self) -> None:
         """One check of the watcher: a stat of the manifest; a switch when another process swapped a new
@@ -239,7 +239,7 @@ class ChatService:
             old, stamp = self._qa, self._manifest_stamp()
             if old is None or stamp is None or stamp == self._stamp:
                 return  # no index yet (the next question loads one), a swap half made, or nothing new
-            if self._stamp is None and not _swapped(self.index_dir, old.searcher.manifest, None):
+            if self._stamp is None and not swapped(self.index_dir, old.searcher.manifest, None):
                 self._stamp = stamp  # the QA handed in is the index on disk
                 return
             try:
@@ -257,7 +257,7 @@ class ChatService:
         if self._qa is not qa:
             return False
         if self._stamp is None:  # a QA handed in, not yet compared with the folder by the watcher
-            return not _swapped(self.index_dir, qa.searcher.manifest, None)
+            return not swapped(self.index_dir, qa.searcher.manifest, None)
         return self._manifest_stamp() == self._stamp
 
     def _reading(self, read):

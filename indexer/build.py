@@ -98,7 +98,8 @@ def _milvus_uri(index_dir: Path, backend: str | None, uri: str | None) -> str | 
         backend = "milvus" if record.get("backend") == "milvus" or uri else "faiss"
     if backend == "faiss":
         return None
-    return uri or os.environ.get("PEELQA_MILVUS_URI") or record.get("uri") or milvus.default_uri(index_dir)
+    uri = uri or os.environ.get("PEELQA_MILVUS_URI") or record.get("uri") or milvus.default_uri(index_dir)
+    return uri if "://" in uri else str(Path(uri).expanduser().resolve())  # a Lite file, wherever serve runs
 
 
 def _model_of(index_dir: Path) -> str | None:
@@ -272,7 +273,7 @@ def build_index(
         texts = {r.entry["text"]: (r.text, r.runs) for r in reads}
         clock.lap("assemble")
         write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, vocabulary_vectors, grades,
-                    texts, extra, lexical, milvus_uri=uri)
+                    texts, extra, lexical, milvus_uri=uri, progress=progress)
         clock.lap("write")
         clear_cache(cache)
         shutil.rmtree(index_dir.parent / f".{index_dir.name}.tmp-export", ignore_errors=True)

@@ -14,6 +14,7 @@ replicas that reach the same Milvus by another address.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -89,10 +90,17 @@ def _tokens(texts: list[str]) -> list[str]:
     return [" ".join(t).encode("utf-8")[:TEXT_BYTES].decode("utf-8", "ignore") for t in tokenize(texts)]
 
 
-def publish(uri: str, passages: list[Passage], vectors: np.ndarray, progress=None) -> dict:
-    """Write `passages` and their `vectors` (rows in index order) as a new collection; the manifest's record."""
+def prefix(index_dir: Path) -> str:
+    """The start of the names of one index's collections: several indexes may share a Milvus, and a rebuild
+    drops only its own index's old collections."""
+    return f"{PREFIX}{hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:10]}_"
+
+
+def publish(uri: str, index_dir: Path, passages: list[Passage], vectors: np.ndarray, progress=None) -> dict:
+    """Write `passages` and their `vectors` (rows in index order) as a new collection of the index at
+    `index_dir`; returns the manifest's record."""
     c = client(uri)
-    name = f"{PREFIX}{time.strftime('%Y%m%d%H%M%S')}_{os.urandom(3).hex()}"
+    name = f"{prefix(index_dir)}{time.strftime('%Y%m%d%H%M%S')}_{os.urandom(3).hex()}"
     try:
         schema, params = _schema(c, int(vectors.shape[1]))
         c.create_collection(name, schema=schema, index_params=params)
@@ -113,10 +121,10 @@ def publish(uri: str, passages: list[Passage], vectors: np.ndarray, progress=Non
             "text": "peelqa tokens"}
 
 
-def retire(uri: str, keep: set[str]) -> list[str]:
-    """Drop peelqa's collections at `uri` other than those in `keep`; returns what was dropped."""
+def retire(uri: str, index_dir: Path, keep: set[str]) -> list[str]:
+    """Drop the collections of the index at `index_dir` other than those in `keep`; returns what was dropped."""
     c = client(uri)
-    dropped = [n for n in c.list_collections() if n.startswith(PREFIX) and n not in keep]
+    dropped = [n for n in c.list_collections() if n.startswith(prefix(index_dir)) and n not in keep]
     for name in dropped:
         c.drop_collection(name)
     return dropped
@@ -203,11 +211,17 @@ class MilvusIndex(VectorIndex):
     def _search(self, requests: list, limit: int) -> np.ndarray:
         from pymilvus import RRFRanker
 
-        c = self._c()
-        try:
-            found = c.hybrid_search(self.record["collection"], requests, RRFRanker(RRF_K), limit=limit,
-                                    output_fields=[])
-        except Exception as exc:
-            raise MilvusError(f"Milvus search failed at {_uri(self.record)}: {exc}",
-                              fix="check that Milvus is running") from exc
+        for attempt in range(2):
+            try:
+                found = self._c().hybrid_search(self.record["collection"], requests, RRFRanker(RRF_K), limit=limit,
+                                                output_fields=[])
+                break
+            except PeelqaError:  # no such collection, or no Milvus at all: said as it is
+                raise
+            except Exception as exc:  # a dropped connection (a restarted or overloaded server): connect again once
+                with self._lock:
+                    self._client = None
+                if attempt:
+                    raise MilvusError(f"Milvus search failed at {_uri(self.record)}: {exc}",
+                                      fix="check that Milvus is running") from exc
         return np.array(sorted({int(hit.id) for hit in found[0]}), dtype=np.int64)

@@ -255,11 +255,13 @@ def write_index(
     extra: dict[str, Path] | None = None,
     lexical: LexicalIndex | None = None,
     milvus_uri: str | None = None,
+    progress=None,
 ) -> None:
     """Write a complete index beside `directory`, then swap it in, so readers never see half an index.
     `vectors` and `sentence_vectors` may be lists of blocks (a rebuild's reused and new rows), written one
     after another without joining them in memory. With `milvus_uri`, the candidates come from a new Milvus
-    collection written there (indexer/milvus.py). Call it under `build_lock(directory)`."""
+    collection written there (indexer/milvus.py), its progress reported to `progress(done, total, message)`.
+    Call it under `build_lock(directory)`."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise PeelqaError(f"{directory} is a file, not an index folder", fix="pass --index-dir FOLDER")
@@ -278,7 +280,7 @@ def write_index(
         # With Milvus, its collection gives the candidates: no local graph.
         record = vector_store.write(tmp, vectors, dim, ann_min=len(passages) + 1 if milvus_uri else None)
         if milvus_uri:
-            record = milvus.publish(milvus_uri, passages, vector_store.open_map(tmp / VECTORS))
+            record = milvus.publish(milvus_uri, directory, passages, vector_store.open_map(tmp / VECTORS), progress)
         vector_store.save_blocks(tmp / SENTENCES, sentence_vectors, dim)
         np.save(tmp / SENTENCE_ROWS, sentence_rows(passages), allow_pickle=False)
         (lexical or LexicalIndex.build(passages)).save(tmp)
@@ -305,7 +307,7 @@ def write_index(
             milvus.drop(milvus_uri, record["collection"])
         raise
     if milvus_uri:  # the one replaced stays: a replica may read it until it switches to this index
-        milvus.retire(milvus_uri, keep={record["collection"], replaced} - {None})
+        milvus.retire(milvus_uri, directory, keep={record["collection"], replaced} - {None})
 
 
 def _collection(directory: Path) -> str | None:
@@ -515,7 +517,7 @@ def read_index(directory: Path, full_check: bool | None = None) -> IndexData:
     while this one was being read is noticed (the manifest changed) and the new one is read instead.
     """
     for attempt in range(3):
-        stamp = _stamp(Path(directory) / MANIFEST)
+        stamp = file_stamp(Path(directory) / MANIFEST)
         manifest = read_manifest(directory)
         folder = Path(manifest.pop("_directory"))
         full = full_check if full_check is not None else (indexed_bytes(manifest) <= LIMITS.full_check_bytes)
@@ -524,15 +526,15 @@ def read_index(directory: Path, full_check: bool | None = None) -> IndexData:
                 raise _corrupt(folder, damaged)
             data = load_parts(folder, manifest)
         except IndexCorruptError:
-            if attempt < 2 and _swapped(folder, manifest, stamp):
+            if attempt < 2 and swapped(folder, manifest, stamp):
                 continue
             raise
-        if not _swapped(folder, manifest, stamp):
+        if not swapped(folder, manifest, stamp):
             return data
     raise IndexCorruptError(f"index at {directory} kept changing while it was read", fix="try again")
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -540,11 +542,11 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def _swapped(folder: Path, manifest: dict, stamp: tuple[int, int, int] | None) -> bool:
+def swapped(folder: Path, manifest: dict, stamp: tuple[int, int, int] | None) -> bool:
     """Whether the manifest in `folder` is no longer the one read (a rebuild replaced the index meanwhile).
     A rebuild renames a new manifest into place, so its file's identity and time tell, without parsing it
     again (at a million passages the manifest is hundreds of MB)."""
-    if stamp is not None and _stamp(folder / MANIFEST) == stamp:
+    if stamp is not None and file_stamp(folder / MANIFEST) == stamp:
         return False
     try:
         now = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))

@@ -16,8 +16,8 @@ pytest.importorskip("pymilvus")
 CORPUS = ROOT / "tests" / "data" / "corpus"
 
 
-def _collections(uri):
-    return sorted(n for n in milvus.client(uri).list_collections() if n.startswith(milvus.PREFIX))
+def _collections(uri, index_dir):
+    return sorted(n for n in milvus.client(uri).list_collections() if n.startswith(milvus.prefix(index_dir)))
 
 
 def test_a_filter_reaches_milvus_as_the_rows_it_allows():
@@ -49,7 +49,7 @@ def test_the_collection_holds_every_passage_and_the_manifest_names_it(built):
     _, uri, _, searcher = built
     record = searcher.manifest["vectors"]
     assert record["backend"] == "milvus" and record["uri"] == uri and record["n"] == len(searcher.passages)
-    assert _collections(uri) == [record["collection"]]
+    assert _collections(uri, searcher.data.directory) == [record["collection"]]
     assert milvus.client(uri).get_collection_stats(record["collection"])["row_count"] == record["n"]
 
 
@@ -128,6 +128,8 @@ def test_rebuilds_write_a_new_collection_and_keep_the_one_before(tmp_path, fake_
     from indexer.store import read_manifest
 
     uri = str(tmp_path / "m.db")
+    build_index(seeds, tmp_path / "other", embedder=fake_embedder, backend="milvus", milvus_uri=uri)
+    other = read_manifest(tmp_path / "other")["vectors"]["collection"]
     build_index(seeds, tmp_path / "index", embedder=fake_embedder, backend="milvus", milvus_uri=uri)
     first = read_manifest(tmp_path / "index")["vectors"]["collection"]
     build_index(seeds, tmp_path / "index", embedder=fake_embedder)  # nothing changed: the same collection
@@ -138,7 +140,9 @@ def test_rebuilds_write_a_new_collection_and_keep_the_one_before(tmp_path, fake_
         build_index(seeds, tmp_path / "index", embedder=fake_embedder)  # the backend is kept
         names.append(read_manifest(tmp_path / "index")["vectors"]["collection"])
     assert len(set(names)) == 3
-    assert _collections(uri) == sorted(names[1:])  # the one replaced stays for replicas still reading it
+    # The one replaced stays for replicas still reading it; another index's collections are never touched.
+    assert _collections(uri, tmp_path / "index") == sorted(names[1:])
+    assert _collections(uri, tmp_path / "other") == [other]
 
 
 def test_a_lost_collection_is_written_again_without_embedding(tmp_path, fake_embedder, seeds):
@@ -217,3 +221,86 @@ def test_both_backends_give_the_same_answers(name, tmp_path, real_embedder, seed
             assert scoring is not None or abs(a.evidence - b.evidence) < 1e-6, q["question"]
         assert not refusals
         assert same >= floor * len(asked), f"{same} of {len(asked)}"
+
+
+# ---- two `peelqa serve` replicas sharing one Milvus (a Milvus Lite server) and one index folder -------------
+
+@pytest.mark.model
+def test_two_serve_replicas_sharing_one_milvus(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.conftest import SEED
+    from tests.test_replicas import free_port, start_serve, wait_for, wait_ready
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds / SEED.name)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path / "milvus"),
+                               "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.STDOUT)
+    uri = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PEELQA_SEEDS_DIR": str(seeds), "PEELQA_API_RATE": "0", "HF_HUB_OFFLINE": "1"}
+    env.pop("PEELQA_API_TOKEN", None)
+    env.pop("PEELQA_MILVUS_URI", None)
+    replicas, stop = [], threading.Event()
+    try:
+        assert wait_for(lambda: _reachable(uri), 60)
+        built = subprocess.run([sys.executable, "-m", "chat", "index", "--index-dir", str(tmp_path / "index"),
+                                "--backend", "milvus", "--milvus-uri", uri], env=env, cwd=ROOT, capture_output=True,
+                               text=True, timeout=300)
+        assert built.returncode == 0, built.stderr
+        for name in ("one", "two"):
+            replicas.append(start_serve(tmp_path, name, env))
+        for (proc, _), name in zip(replicas, ("one", "two"), strict=True):
+            wait_ready(proc, tmp_path / f"{name}.log")
+        (_, one), (_, two) = replicas
+        question = {"question": "How many tandem bicycles does Durham Constabulary keep for seafront patrols?"}
+        statuses: dict[str, list[int]] = {one: [], two: []}
+        seen = {one: threading.Event(), two: threading.Event()}
+
+        def ask(url):  # each replica asked without pause through the rebuild until it quotes the new report
+            with httpx.Client(timeout=60) as c:
+                while not stop.is_set() and not seen[url].is_set():
+                    got = c.post(f"{url}/api/ask", json=question)
+                    statuses[url].append(got.status_code)
+                    if got.status_code == 200 and any(r["document"] == "durham-peel-2017-efficiency.txt"
+                                                      for r in got.json()["results"]):
+                        seen[url].set()
+
+        askers = [threading.Thread(target=ask, args=(url,), daemon=True) for url in (one, two)]
+        for t in askers:
+            t.start()
+        (seeds / "durham-peel-2017-efficiency.txt").write_text(
+            "Durham PEEL 2017\nEfficiency\nHow efficient is the force?\nDurham Constabulary keeps eleven tandem "
+            "bicycles for seafront patrols in Seaham during the summer months.\n", encoding="utf-8")
+        rebuilt = httpx.post(f"{one}/api/rebuild", timeout=300)
+        assert rebuilt.status_code == 200 and rebuilt.json()["documents"] == 2, rebuilt.text
+        assert seen[one].wait(30) and seen[two].wait(30), "a replica never quoted the report indexed through one"
+        stop.set()
+        for t in askers:
+            t.join()
+        assert set(statuses[one]) == set(statuses[two]) == {200}
+        assert wait_for(lambda: _reachable(uri), 60)
+        collections = milvus.client(uri).list_collections()
+        assert len([n for n in collections if n.startswith(milvus.prefix(tmp_path / "index"))]) == 2
+    finally:
+        stop.set()
+        for proc, _ in replicas:
+            proc.terminate()
+        for proc, _ in replicas:
+            proc.wait(timeout=30)
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _reachable(uri: str) -> bool:
+    try:
+        milvus.client(uri).list_collections()
+        return True
+    except milvus.MilvusError:
+        return False
