@@ -32,6 +32,10 @@ INSERT_BATCH = 2_000  # rows a request: ~3 MB of vectors and text, well under gR
 TEXT_BYTES = 60_000  # under VARCHAR's 65,535-byte limit; a passage is at most ~8,000 bytes (LIMITS.passage_chars)
 RANGE_MAX = 256  # runs of allowed rows written as ranges; past this a filter lists its rows
 RRF_K = 60
+# pymilvus pings an idle connection every 10 s; a gRPC server's default policy (Milvus Lite's) allows one ping
+# in 5 minutes and then drops the connection ("too_many_pings", a reconnect, an error on stderr). Measured: an
+# idle client 90 s against `milvus-lite server`: 2 drops with pymilvus's setting, none with this.
+KEEPALIVE = {"grpc.keepalive_time_ms": 360_000, "grpc.keepalive_permit_without_calls": False}
 INSTALL = "pip install 'peelqa[milvus]' (pymilvus and milvus-lite)"
 
 
@@ -52,7 +56,7 @@ def client(uri: str, token: str | None = None):
         raise MilvusError("the Milvus backend needs pymilvus", fix=INSTALL) from None
     token = token if token is not None else os.environ.get("PEELQA_MILVUS_TOKEN", "")
     try:
-        return MilvusClient(uri=uri, token=token)
+        return MilvusClient(uri=uri, token=token, grpc_options=KEEPALIVE)
     except Exception as exc:  # pymilvus raises its own classes, and gRPC's, for the same causes
         local = uri.endswith(".db")
         raise MilvusError(
