@@ -178,6 +178,7 @@ class Searcher:
                 f"not {embedder.name!r}",
                 fix=f"peelqa index --full --model {embedder.name}",
             )
+        data.vectors.prepare()  # a remote backend's collection checked and loaded now, not at the first question
         self.data = data
         self.embedder = embedder
         stored = (data.manifest.get("retrieval") or {}).get("scoring")
@@ -250,10 +251,11 @@ class Searcher:
         if not n or allowed <= 4 * n:
             return np.flatnonzero(mask)
         vectors = self.data.vectors
-        if hasattr(vectors, "hybrid"):
+        own = vectors.candidates(s.query, s.question, n, mask)
+        if own is not None:
             # Milvus: its hybrid search (dense and its own BM25), plus peelqa's best BM25 row, whose score is
             # the normaliser of the lexical signal (`rank`).
-            found = [vectors.hybrid(s.query, s.question, n, mask), _top(s.lexical, 1, mask)]
+            found = [own, _top(s.lexical, 1, mask)]
         else:
             found = [vectors.top(s.query, n, mask)[0], _top(s.lexical, n, mask)]
         for bonus, column in ((s.grade, self._grade), (s.improve, self._improve)):

@@ -244,7 +244,7 @@ class ChatService:
                 return
             try:
                 qa = self._open(old)
-            except PeelqaError as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever the cause, the live index answers and it is retried
                 self._failed = (stamp, time.monotonic() + LIMITS.index_retry_seconds)
                 log.warning("index at %s changed but cannot be loaded (%s); answering from the one loaded "
                             "before, trying again in %g s", self.index_dir, exc, LIMITS.index_retry_seconds)

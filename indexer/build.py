@@ -85,11 +85,14 @@ class BuildSummary:
         return asdict(self)
 
 
-def _milvus_uri(index_dir: Path, backend: str | None, uri: str | None) -> str | None:
-    """Where the candidates of the index being built live: a Milvus URI, or None for the embedded FAISS and BM25
-    files. With no backend named, a rebuild keeps the previous index's (and its URI, unless another is given)."""
+def _milvus_target(index_dir: Path, backend: str | None, uri: str | None) -> tuple[milvus.Target | None, dict]:
+    """Where the candidates of the index being built live: a Milvus target, or None for the embedded FAISS and
+    BM25 files; and the previous index's vector record. With no backend named, a rebuild keeps the previous
+    index's (its URI unless another is given, and its collections' id)."""
     if backend not in (None, "faiss", "milvus"):
         raise BadInputError(f"unknown backend {backend!r}", fix="--backend faiss or --backend milvus")
+    if backend == "faiss" and uri:
+        raise BadInputError("--milvus-uri is for the Milvus backend", fix="--backend milvus, or leave out --milvus-uri")
     try:
         record = read_manifest(index_dir).get("vectors") or {}
     except (IndexNotFoundError, IndexCorruptError):
@@ -97,9 +100,10 @@ def _milvus_uri(index_dir: Path, backend: str | None, uri: str | None) -> str | 
     if backend is None:
         backend = "milvus" if record.get("backend") == "milvus" or uri else "faiss"
     if backend == "faiss":
-        return None
+        return None, record
     uri = uri or os.environ.get("PEELQA_MILVUS_URI") or record.get("uri") or milvus.default_uri(index_dir)
-    return uri if "://" in uri else str(Path(uri).expanduser().resolve())  # a Lite file, wherever serve runs
+    uri = uri if "://" in uri else str(Path(uri).expanduser().resolve())  # a Lite file, wherever serve runs
+    return milvus.Target(uri, record.get("index_id") or milvus.new_id()), record
 
 
 def _model_of(index_dir: Path) -> str | None:
@@ -219,7 +223,7 @@ def build_index(
         if embedder is None and model is None:
             model = _model_of(index_dir)  # a rebuild keeps the model the index was built with
         handle = ModelHandle(model, embedder)
-        uri = _milvus_uri(index_dir, backend, milvus_uri)
+        target, was = _milvus_target(index_dir, backend, milvus_uri)
         notes: list[str] = []
         prev = _previous(index_dir, handle.sha256, full, notes, verify)
         reuse = prev.rows()
@@ -233,7 +237,7 @@ def build_index(
         removed = sorted(set(reuse) - {d["file"] for d in documents} - set(skipped))
         forces = registry_rows([p for r in reads for p in r.passages], registry)
         cache = index_dir.parent / f".{index_dir.name}.cache"
-        if _up_to_date(prev, reads, documents, forces, handle, removed, uri):
+        if _up_to_date(prev, reads, documents, forces, handle, removed, target):
             clear_cache(cache)  # a killed build's vectors, for reports that are now indexed or gone
             return BuildSummary(index_dir=str(index_dir), documents=len(documents), passages=prev.data.manifest[
                 "passages"], embedded=0, seconds=time.perf_counter() - began, skipped=skipped,
@@ -273,7 +277,12 @@ def build_index(
         texts = {r.entry["text"]: (r.text, r.runs) for r in reads}
         clock.lap("assemble")
         write_index(index_dir, manifest, all_passages, vectors, sentence_vectors, words, vocabulary_vectors, grades,
-                    texts, extra, lexical, milvus_uri=uri, progress=progress)
+                    texts, extra, lexical, milvus=target, progress=progress)
+        if target is None and was.get("backend") == "milvus" and was.get("index_id"):
+            # Back to FAISS: the index's collections go, but the last, which replicas read until they switch.
+            milvus.retire(milvus.Target(was["uri"], was["index_id"]), keep=1)
+            notes.append(f"Milvus collection {was['collection']} at {was['uri']} left for replicas still reading "
+                         "it; drop it once they have switched")
         clock.lap("write")
         clear_cache(cache)
         shutil.rmtree(index_dir.parent / f".{index_dir.name}.tmp-export", ignore_errors=True)
@@ -296,15 +305,15 @@ class _Clock:
 
 
 def _up_to_date(prev: _Previous, reads, documents: list[dict], forces: list[dict], handle, removed,
-                uri: str | None) -> bool:
+                target: milvus.Target | None) -> bool:
     """Nothing to write: every report unchanged and reused, nothing damaged or removed, the same metadata and
     backend (a Milvus collection that is still there)."""
     if prev.data is None or prev.damaged or removed or any(r.rows is None for r in reads):
         return False
     m = prev.data.manifest
     record = m.get("vectors") or {}
-    if (record.get("backend") == "milvus") != (uri is not None) or (
-            uri is not None and (record.get("uri") != uri or not milvus.exists(record))):
+    if (record.get("backend") == "milvus") != (target is not None) or (
+            target is not None and (record.get("uri") != target.uri or not milvus.exists(record))):
         return False
     return (m.get("documents") == documents and m.get("forces") == forces
             and m.get("retrieval") == calibration(handle.name)

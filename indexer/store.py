@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from . import columns as column_store
-from . import milvus
+from . import milvus as milvus_store
 from . import passages as passage_store
 from . import vectors as vector_store
 from .columns import ColumnData
@@ -254,12 +254,12 @@ def write_index(
     texts: dict[str, tuple[str, np.ndarray | None]] | None = None,
     extra: dict[str, Path] | None = None,
     lexical: LexicalIndex | None = None,
-    milvus_uri: str | None = None,
+    milvus: milvus_store.Target | None = None,
     progress=None,
 ) -> None:
     """Write a complete index beside `directory`, then swap it in, so readers never see half an index.
     `vectors` and `sentence_vectors` may be lists of blocks (a rebuild's reused and new rows), written one
-    after another without joining them in memory. With `milvus_uri`, the candidates come from a new Milvus
+    after another without joining them in memory. With `milvus`, the candidates come from a new Milvus
     collection written there (indexer/milvus.py), its progress reported to `progress(done, total, message)`.
     Call it under `build_lock(directory)`."""
     directory = Path(directory)
@@ -278,9 +278,9 @@ def write_index(
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as its sources
         passage_store.write(tmp, passages)
         # With Milvus, its collection gives the candidates: no local graph.
-        record = vector_store.write(tmp, vectors, dim, ann_min=len(passages) + 1 if milvus_uri else None)
-        if milvus_uri:
-            record = milvus.publish(milvus_uri, directory, passages, vector_store.open_map(tmp / VECTORS), progress)
+        record = vector_store.write(tmp, vectors, dim, ann_min=len(passages) + 1 if milvus else None)
+        if milvus:
+            record = milvus_store.publish(milvus, passages, vector_store.open_map(tmp / VECTORS), progress)
         vector_store.save_blocks(tmp / SENTENCES, sentence_vectors, dim)
         np.save(tmp / SENTENCE_ROWS, sentence_rows(passages), allow_pickle=False)
         (lexical or LexicalIndex.build(passages)).save(tmp)
@@ -299,23 +299,14 @@ def write_index(
         manifest = {**manifest, "vectors": record, "files": file_records(tmp)}
         # The manifest goes last: a folder without one is never taken for an index.
         write_manifest(tmp, manifest)
-        replaced = _collection(directory)
         _swap_in(tmp, directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if record.get("backend") == "milvus":  # written for an index that never came to be
-            milvus.drop(milvus_uri, record["collection"])
+            milvus_store.discard(milvus.uri, record["collection"])
         raise
-    if milvus_uri:  # the one replaced stays: a replica may read it until it switches to this index
-        milvus.retire(milvus_uri, directory, keep={record["collection"], replaced} - {None})
-
-
-def _collection(directory: Path) -> str | None:
-    """The Milvus collection the index at `directory` names, if any."""
-    try:
-        return (read_manifest(directory).get("vectors") or {}).get("collection")
-    except PeelqaError:
-        return None
+    if milvus:
+        milvus_store.retire(milvus)
 
 
 def manifest_bytes(manifest: dict) -> bytes:

@@ -57,6 +57,14 @@ class VectorIndex:
             return np.zeros(0, dtype=np.float32)
         return np.asarray(self.vectors[np.sort(rows)] @ q, dtype=np.float32)[np.argsort(np.argsort(rows))]
 
+    def prepare(self) -> None:
+        """Ready to search (a remote backend connects here); files are memory-mapped already."""
+
+    def candidates(self, q: np.ndarray, text: str, k: int, mask: np.ndarray | None = None) -> np.ndarray | None:
+        """A backend's own candidates for a question (its vector `q`, its words `text`) within `mask`, or None:
+        then the searcher takes the dense top `k` from `top` and the BM25 top `k` from its postings."""
+        return None
+
     def top(self, q: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cosines) of up to `k` best passages among those `mask` allows, best first."""
         n = self.ntotal

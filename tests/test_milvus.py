@@ -16,19 +16,25 @@ pytest.importorskip("pymilvus")
 CORPUS = ROOT / "tests" / "data" / "corpus"
 
 
-def _collections(uri, index_dir):
-    return sorted(n for n in milvus.client(uri).list_collections() if n.startswith(milvus.prefix(index_dir)))
+def _collections(index_dir):
+    """The collections in Milvus of the index at `index_dir`."""
+    from indexer.store import read_manifest
+
+    record = read_manifest(index_dir)["vectors"]
+    target = milvus.Target(record["uri"], record["index_id"])
+    return sorted(n for n in milvus.client(target.uri).list_collections() if n.startswith(target.prefix))
 
 
 def test_a_filter_reaches_milvus_as_the_rows_it_allows():
     mask = np.zeros(10, bool)
     assert milvus.where(None) == "" and milvus.where(~mask) == ""
+    assert milvus.where(mask) == "row < 0"  # nothing allowed is not "no filter"
     mask[2:5] = True
     mask[7] = True
     assert milvus.where(mask) == "(row >= 2 and row < 5) or row == 7"
     scattered = np.zeros(2 * milvus.RANGE_MAX + 4, bool)
-    scattered[::2] = True  # more runs than ranges are written for: the rows are listed
-    assert milvus.where(scattered) == f"row in {np.flatnonzero(scattered).tolist()}"
+    scattered[::2] = True  # more pieces than are sent as ranges: searched here
+    assert milvus.where(scattered) is None
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +55,7 @@ def test_the_collection_holds_every_passage_and_the_manifest_names_it(built):
     _, uri, _, searcher = built
     record = searcher.manifest["vectors"]
     assert record["backend"] == "milvus" and record["uri"] == uri and record["n"] == len(searcher.passages)
-    assert _collections(uri, searcher.data.directory) == [record["collection"]]
+    assert _collections(searcher.data.directory) == [record["collection"]]
     assert milvus.client(uri).get_collection_stats(record["collection"])["row_count"] == record["n"]
 
 
@@ -86,7 +92,7 @@ def test_hybrid_candidates_stay_inside_the_filter(built):
     mask = np.isin(documents, [3, 4, 9])  # three reports' rows: ranges
     mask[::7] = False  # and holes in them
     q = embedder.encode(["neighbourhood policing teams"])[0]
-    rows = searcher.data.vectors.hybrid(q, "neighbourhood policing teams", 20, mask)
+    rows = searcher.data.vectors.candidates(q, "neighbourhood policing teams", 20, mask)
     assert len(rows) and mask[rows].all()
     assert set(VectorIndex(searcher.data.vectors.vectors).top(q, 20, mask)[0].tolist()) <= set(rows.tolist())
 
@@ -123,7 +129,7 @@ def test_answers_equal_the_faiss_backend_and_threads_share_one_connection(built,
     assert not errors and len(results) == 8 and all(r == results[0] for r in results)
 
 
-def test_rebuilds_write_a_new_collection_and_keep_the_one_before(tmp_path, fake_embedder, seeds):
+def test_rebuilds_write_a_new_collection_and_keep_the_newest(tmp_path, fake_embedder, seeds):
     from indexer.build import build_index
     from indexer.store import read_manifest
 
@@ -131,18 +137,20 @@ def test_rebuilds_write_a_new_collection_and_keep_the_one_before(tmp_path, fake_
     build_index(seeds, tmp_path / "other", embedder=fake_embedder, backend="milvus", milvus_uri=uri)
     other = read_manifest(tmp_path / "other")["vectors"]["collection"]
     build_index(seeds, tmp_path / "index", embedder=fake_embedder, backend="milvus", milvus_uri=uri)
-    first = read_manifest(tmp_path / "index")["vectors"]["collection"]
+    first = read_manifest(tmp_path / "index")["vectors"]
     build_index(seeds, tmp_path / "index", embedder=fake_embedder)  # nothing changed: the same collection
-    assert read_manifest(tmp_path / "index")["vectors"]["collection"] == first
-    names = [first]
-    for n in range(2):
+    assert read_manifest(tmp_path / "index")["vectors"]["collection"] == first["collection"]
+    names = [first["collection"]]
+    for n in range(milvus.KEEP):
         (seeds / f"extra-{n}.txt").write_text(f"Extra report {n}\n\nThe force opened {n + 2} new custody suites.\n")
-        build_index(seeds, tmp_path / "index", embedder=fake_embedder)  # the backend is kept
-        names.append(read_manifest(tmp_path / "index")["vectors"]["collection"])
-    assert len(set(names)) == 3
-    # The one replaced stays for replicas still reading it; another index's collections are never touched.
-    assert _collections(uri, tmp_path / "index") == sorted(names[1:])
-    assert _collections(uri, tmp_path / "other") == [other]
+        build_index(seeds, tmp_path / "index", embedder=fake_embedder)  # the backend is kept, and its id
+        record = read_manifest(tmp_path / "index")["vectors"]
+        assert record["index_id"] == first["index_id"]
+        names.append(record["collection"])
+    assert len(set(names)) == milvus.KEEP + 1
+    # The newest stay, for replicas still reading one; another index's collections are never touched.
+    assert _collections(tmp_path / "index") == sorted(names[1:])
+    assert _collections(tmp_path / "other") == [other]
 
 
 def test_a_lost_collection_is_written_again_without_embedding(tmp_path, fake_embedder, seeds):
@@ -152,10 +160,12 @@ def test_a_lost_collection_is_written_again_without_embedding(tmp_path, fake_emb
     uri = str(tmp_path / "m.db")
     build_index(seeds, tmp_path / "index", embedder=fake_embedder, backend="milvus", milvus_uri=uri)
     searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
-    milvus.drop(uri, searcher.manifest["vectors"]["collection"])
+    milvus.discard(uri, searcher.manifest["vectors"]["collection"])
     q = fake_embedder.encode(["victims"])[0]
-    with pytest.raises(IndexCorruptError, match="has no collection") as err:
+    with pytest.raises(milvus.MilvusError, match="failed searching"):  # one line, naming Milvus
         searcher.data.vectors.top(q, 5)
+    with pytest.raises(IndexCorruptError, match="has no collection") as err:  # refused when opened
+        Searcher.open(tmp_path / "index", embedder=fake_embedder)
     assert err.value.fix.startswith("peelqa index")
     calls = fake_embedder.texts_seen
     build_index(seeds, tmp_path / "index", embedder=fake_embedder)
@@ -164,14 +174,23 @@ def test_a_lost_collection_is_written_again_without_embedding(tmp_path, fake_emb
     assert len(rows) == 5
 
 
-def test_back_to_faiss(tmp_path, fake_embedder, seeds):
+def test_back_to_faiss_drops_all_collections_but_the_last(tmp_path, fake_embedder, seeds):
     from indexer.build import build_index
+    from indexer.errors import BadInputError
     from indexer.store import read_manifest
 
-    build_index(seeds, tmp_path / "index", embedder=fake_embedder, backend="milvus",
-                milvus_uri=str(tmp_path / "m.db"))
-    build_index(seeds, tmp_path / "index", embedder=fake_embedder, backend="faiss")
+    uri = str(tmp_path / "m.db")
+    build_index(seeds, tmp_path / "index", embedder=fake_embedder, backend="milvus", milvus_uri=uri)
+    (seeds / "extra.txt").write_text("Extra report\n\nThe force opened two new custody suites.\n")
+    build_index(seeds, tmp_path / "index", embedder=fake_embedder)
+    record = read_manifest(tmp_path / "index")["vectors"]
+    with pytest.raises(BadInputError, match="--milvus-uri is for the Milvus backend"):
+        build_index(seeds, tmp_path / "index", embedder=fake_embedder, backend="faiss", milvus_uri=uri)
+    summary = build_index(seeds, tmp_path / "index", embedder=fake_embedder, backend="faiss")
     assert read_manifest(tmp_path / "index")["vectors"]["backend"] == "exact"
+    target = milvus.Target(uri, record["index_id"])
+    assert [n for n in milvus.client(uri).list_collections() if n.startswith(target.prefix)] == [record["collection"]]
+    assert any("left for replicas" in note for note in summary.notes)
 
 
 # ---- the same answers as the embedded backend, with the real model, on every question set ----------------
@@ -286,16 +305,16 @@ def test_two_serve_replicas_sharing_one_milvus(tmp_path):
             t.join()
         assert set(statuses[one]) == set(statuses[two]) == {200}
         assert wait_for(lambda: _reachable(uri), 60)
-        collections = milvus.client(uri).list_collections()
-        assert len([n for n in collections if n.startswith(milvus.prefix(tmp_path / "index"))]) == 2
+        assert len(_collections(tmp_path / "index")) == 2
     finally:
         stop.set()
-        for proc, _ in replicas:
+        for proc in [p for p, _ in replicas] + [server]:
             proc.terminate()
-        for proc, _ in replicas:
-            proc.wait(timeout=30)
-        server.terminate()
-        server.wait(timeout=30)
+        for proc in [p for p, _ in replicas] + [server]:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def _reachable(uri: str) -> bool:

@@ -229,4 +229,7 @@ def test_two_serve_processes_on_one_index_folder(tmp_path):
         for proc, _ in procs:
             proc.terminate()
         for proc, _ in procs:
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
