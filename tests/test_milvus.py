@@ -253,7 +253,15 @@ def test_two_serve_replicas_sharing_one_milvus(tmp_path):
     import httpx
 
     from tests.conftest import SEED
-    from tests.test_replicas import free_port, start_serve, wait_for, wait_ready
+    from tests.test_replicas import (
+        DURHAM_2017,
+        DURHAM_FILE,
+        DURHAM_QUESTION,
+        free_port,
+        start_serve,
+        wait_for,
+        wait_ready,
+    )
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -278,7 +286,7 @@ def test_two_serve_replicas_sharing_one_milvus(tmp_path):
         for (proc, _), name in zip(replicas, ("one", "two"), strict=True):
             wait_ready(proc, tmp_path / f"{name}.log")
         (_, one), (_, two) = replicas
-        question = {"question": "How many tandem bicycles does Durham Constabulary keep for seafront patrols?"}
+        question = {"question": DURHAM_QUESTION}
         statuses: dict[str, list[int]] = {one: [], two: []}
         seen = {one: threading.Event(), two: threading.Event()}
 
@@ -287,16 +295,14 @@ def test_two_serve_replicas_sharing_one_milvus(tmp_path):
                 while not stop.is_set() and not seen[url].is_set():
                     got = c.post(f"{url}/api/ask", json=question)
                     statuses[url].append(got.status_code)
-                    if got.status_code == 200 and any(r["document"] == "durham-peel-2017-efficiency.txt"
+                    if got.status_code == 200 and any(r["document"] == DURHAM_FILE
                                                       for r in got.json()["results"]):
                         seen[url].set()
 
         askers = [threading.Thread(target=ask, args=(url,), daemon=True) for url in (one, two)]
         for t in askers:
             t.start()
-        (seeds / "durham-peel-2017-efficiency.txt").write_text(
-            "Durham PEEL 2017\nEfficiency\nHow efficient is the force?\nDurham Constabulary keeps eleven tandem "
-            "bicycles for seafront patrols in Seaham during the summer months.\n", encoding="utf-8")
+        (seeds / DURHAM_FILE).write_text(DURHAM_2017, encoding="utf-8")
         rebuilt = httpx.post(f"{one}/api/rebuild", timeout=300)
         assert rebuilt.status_code == 200 and rebuilt.json()["documents"] == 2, rebuilt.text
         assert seen[one].wait(30) and seen[two].wait(30), "a replica never quoted the report indexed through one"

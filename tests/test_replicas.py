@@ -29,6 +29,11 @@ from tests.test_index import FOUR
 HARBOUR_2021 = ("Harbour PEEL 2021\nEfficiency\nHow efficient is the force?\n"
                 "The force keeps eleven tandem bicycles for seafront patrols during the summer months.\n")
 TANDEM = "How many tandem bicycles does the force keep for seafront patrols?"
+# The same, as a report of a named force, for the `peelqa serve` tests (here and in test_milvus.py).
+DURHAM_FILE = "durham-peel-2017-efficiency.txt"
+DURHAM_2017 = ("Durham PEEL 2017\nEfficiency\nHow efficient is the force?\nDurham Constabulary keeps eleven tandem "
+               "bicycles for seafront patrols in Seaham during the summer months.\n")
+DURHAM_QUESTION = "How many tandem bicycles does Durham Constabulary keep for seafront patrols?"
 
 
 def service(index, seeds, embedder) -> ChatService:
@@ -195,7 +200,7 @@ def test_two_serve_processes_on_one_index_folder(tmp_path):
         for (proc, _), name in zip(procs, ("one", "two"), strict=True):
             wait_ready(proc, tmp_path / f"{name}.log")
         (_, one), (_, two) = procs
-        question = {"question": "How many tandem bicycles does Durham Constabulary keep for seafront patrols?"}
+        question = {"question": DURHAM_QUESTION}
         statuses, seen = [], threading.Event()
 
         def ask_two():  # replica two, asked without pause through the rebuild until it quotes the new report
@@ -203,7 +208,7 @@ def test_two_serve_processes_on_one_index_folder(tmp_path):
                 while not stop.is_set() and not seen.is_set():
                     got = client.post(f"{two}/api/ask", json=question)
                     statuses.append(got.status_code)
-                    if got.status_code == 200 and any(r["document"] == "durham-peel-2017-efficiency.txt"
+                    if got.status_code == 200 and any(r["document"] == DURHAM_FILE
                                                       for r in got.json()["results"]):
                         seen.set()
 
@@ -213,9 +218,7 @@ def test_two_serve_processes_on_one_index_folder(tmp_path):
                 assert got.status_code == 409 and "another build" in got.json()["error"], got.text
         asker = threading.Thread(target=ask_two, daemon=True)
         asker.start()
-        (seeds / "durham-peel-2017-efficiency.txt").write_text(
-            "Durham PEEL 2017\nEfficiency\nHow efficient is the force?\nDurham Constabulary keeps eleven tandem "
-            "bicycles for seafront patrols in Seaham during the summer months.\n", encoding="utf-8")
+        (seeds / DURHAM_FILE).write_text(DURHAM_2017, encoding="utf-8")
         rebuilt = httpx.post(f"{one}/api/rebuild", timeout=120)
         assert rebuilt.status_code == 200 and rebuilt.json()["documents"] == 2, rebuilt.text
         assert seen.wait(30), "replica two never quoted the report replica one indexed"
@@ -223,7 +226,7 @@ def test_two_serve_processes_on_one_index_folder(tmp_path):
         asker.join()
         assert statuses and set(statuses) == {200}
         reports = httpx.get(f"{two}/api/reports", timeout=60).json()
-        assert "durham-peel-2017-efficiency.txt" in {r["file"] for r in reports}
+        assert DURHAM_FILE in {r["file"] for r in reports}
     finally:
         stop.set()
         for proc, _ in procs:
