@@ -29,7 +29,16 @@ from indexer.limits import LIMITS, too_big
 from indexer.model import sha256_file as file_sha256
 from indexer.passage import Passage
 from indexer.sources import SUFFIXES, SourceError
-from indexer.store import MANIFEST, REPAIR, damaged_files, default_index_dir, file_stamp, indexed_bytes, swapped
+from indexer.store import (
+    MANIFEST,
+    REPAIR,
+    building,
+    damaged_files,
+    default_index_dir,
+    file_stamp,
+    indexed_bytes,
+    swapped,
+)
 
 from .answer import Answer
 from .export import Row as ExportRow
@@ -113,6 +122,9 @@ class ChatService:
                     stamp = self._manifest_stamp()
                     self._qa, self._stamp = QA.open(self.index_dir), stamp
                 except IndexNotFoundError:
+                    if building(self.index_dir):  # another replica (or `peelqa index`) is making the first one
+                        raise IndexNotFoundError(f"the index at {self.index_dir} is being built",
+                                                 fix="ask again when the build is complete") from None
                     raise IndexNotFoundError(
                         f"no index at {self.index_dir} yet",
                         fix=f"add reports to {self.seeds_dir} and rebuild (the Index tab, POST /api/rebuild or "

@@ -142,6 +142,22 @@ def build_lock(directory: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock; a killed process's lock is released by the kernel
 
 
+def building(directory: Path) -> bool:
+    """Whether a build of the index at `directory` holds its lock now (this process's or another's)."""
+    path = Path(directory).parent / f".{Path(directory).name}.lock"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def clean_stale(directory: Path) -> list[str]:
     """Under the build lock: put back an index a swap was cut from, then remove every temp folder."""
     directory = Path(directory)

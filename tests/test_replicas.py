@@ -236,3 +236,20 @@ def test_two_serve_processes_on_one_index_folder(tmp_path):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def test_a_replica_with_no_index_says_one_is_being_built(tmp_path):
+    from indexer.errors import IndexNotFoundError
+    from indexer.store import building
+
+    waiting = ChatService(tmp_path / "index", tmp_path / "seeds", build_if_missing=False)
+    with pytest.raises(IndexNotFoundError, match="no index at") as err:
+        waiting.ask("How does the force support victims?")
+    assert "rebuild" in err.value.fix
+    assert not building(tmp_path / "index")
+    with build_lock(tmp_path / "index"):  # another replica (here: this test) is building the first index
+        assert building(tmp_path / "index")
+        with pytest.raises(IndexNotFoundError, match="is being built") as err:
+            waiting.ask("How does the force support victims?")
+        assert err.value.fix == "ask again when the build is complete"
+    assert not building(tmp_path / "index")
