@@ -218,22 +218,20 @@ class MilvusIndex(VectorIndex):
         an index whose collection is missing is refused when it is opened, not at its first question."""
         with self._lock:
             if self._client is None:
-                name = self.record.get("collection", "")
-                uri = _uri(self.record)
-                if not _call(uri, "listing collections", lambda c: c.has_collection(name)):
+                name, uri = self.record.get("collection", ""), _uri(self.record)
+                c = client(uri)
+                if not _call(uri, "listing collections", lambda c: c.has_collection(name), c):
                     raise IndexCorruptError(f"Milvus at {uri} has no collection {name}",
                                             fix="peelqa index (writes it again; nothing is re-embedded)")
-                _call(uri, f"loading collection {name}", lambda c: c.load_collection(name))
-                self._client = client(uri)
+                _call(uri, f"loading collection {name}", lambda c: c.load_collection(name), c)
+                self._client = c
 
     def top(self, q: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        expr = where(mask)
-        if expr is None or (mask is not None and np.count_nonzero(mask) < EXACT_MAX):
+        few = mask is not None and np.count_nonzero(mask) < EXACT_MAX
+        expr = None if few else where(mask)
+        if expr is None:
             return super().top(q, k, mask)  # few rows, or too scattered to name: exact here
-        rows = self._search([self._dense(q, k, expr)], k)
-        sims = self.scores(q, rows)
-        order = np.argsort(-sims, kind="stable")
-        return rows[order], sims[order]
+        return self.rescored(q, self._search([self._dense(q, k, expr)], k))
 
     def candidates(self, q: np.ndarray, text: str, k: int, mask: np.ndarray | None = None) -> np.ndarray | None:
         """The union of the dense top `k` and the full-text (BM25) top `k` within `mask`, from one hybrid search;

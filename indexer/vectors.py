@@ -94,8 +94,11 @@ class VectorIndex:
             bitmap = np.packbits(mask.astype(np.uint8), bitorder="little")
             params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
         _, ids = self.ann.search(q[None, :].astype(np.float32), k, params=params)
-        rows = ids[0][ids[0] >= 0].astype(np.int64)
-        sims = self.scores(q, rows)  # rescored exactly: the graph holds quantised copies
+        return self.rescored(q, ids[0][ids[0] >= 0].astype(np.int64))  # the graph holds quantised copies
+
+    def rescored(self, q: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`rows` with their exact cosines, best first (candidates an approximate search found)."""
+        sims = self.scores(q, rows)
         order = np.argsort(-sims, kind="stable")
         return rows[order], sims[order]
 
