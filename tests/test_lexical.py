@@ -49,6 +49,16 @@ def test_scores_are_bm25():
     assert np.flatnonzero(scores).tolist() == [6]  # the only passage with either word
 
 
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_without_scipys_loop_the_sums_are_the_same(question, monkeypatch):
+    from indexer import lexical
+
+    passages = [passage(i, t) for i, t in enumerate(TEXTS)]
+    fast = LexicalIndex.build(passages).scores(question)
+    monkeypatch.setattr(lexical, "_csc_matvec", lambda: None)
+    np.testing.assert_array_equal(LexicalIndex.build(passages).scores(question), fast)
+
+
 def test_a_rebuild_reusing_postings_equals_a_full_build(tmp_path):
     old = [passage(i, t, "a.txt") for i, t in enumerate(TEXTS[:4])] + \
           [passage(i, t, "b.txt") for i, t in enumerate(TEXTS[4:])]
