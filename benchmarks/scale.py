@@ -71,7 +71,7 @@ def disk_mb(folder: Path) -> float:
 def corpus(work: Path, size: int, real: int) -> tuple[Path, list[dict]]:
     folder = work / f"corpus-{size}"
     qfile = work / f"questions-{size}.json"
-    if not qfile.exists():
+    if not qfile.exists() or not folder.is_dir():  # a corpus deleted to save disk is written again
         shutil.rmtree(folder, ignore_errors=True)
         if size > real:
             questions = synthetic.write_corpus(folder, real)

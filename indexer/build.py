@@ -37,7 +37,9 @@ from .store import (
     damaged_files,
     default_index_dir,
     indexed_bytes,
+    listed,
     load_parts,
+    read_heads,
     read_manifest,
     write_index,
 )
@@ -120,6 +122,7 @@ class _Previous:
 
     data: IndexData | None = None
     damaged: dict[str, str] = field(default_factory=dict)
+    heads_intact: bool = True  # set by rows()
 
     def rows(self) -> dict[str, tuple[dict, list[int]]]:
         """document -> (manifest entry, row numbers of its passages), when its vectors can be reused."""
@@ -132,7 +135,11 @@ class _Previous:
         else:  # the columns were damaged: read the records (they are checked as they are read)
             for i, p in enumerate(self.data.passages):
                 rows.setdefault(p.document, []).append(i)
-        return {d["file"]: (d, rows.get(d["file"], [])) for d in self.data.manifest.get("documents", [])}
+        heads = read_heads(self.data.directory, self.data.manifest)
+        # Otherwise each reused report's first lines are found again in its text, and the index is rewritten.
+        self.heads_intact = all(d["file"] in heads for d in self.data.manifest.get("documents", []))
+        return {d["file"]: ({**d, "head": heads[d["file"]]} if d["file"] in heads else d, rows.get(d["file"], []))
+                for d in self.data.manifest.get("documents", [])}
 
     def lexical(self) -> LexicalIndex | None:
         return self.data.lexical if self.data is not None else None
@@ -308,14 +315,14 @@ def _up_to_date(prev: _Previous, reads, documents: list[dict], forces: list[dict
                 target: milvus.Target | None) -> bool:
     """Nothing to write: every report unchanged and reused, nothing damaged or removed, the same metadata and
     backend (a Milvus collection that is still there)."""
-    if prev.data is None or prev.damaged or removed or any(r.rows is None for r in reads):
+    if prev.data is None or prev.damaged or removed or not prev.heads_intact or any(r.rows is None for r in reads):
         return False
     m = prev.data.manifest
     record = m.get("vectors") or {}
     if (record.get("backend") == "milvus") != (target is not None) or (
             target is not None and (record.get("uri") != target.uri or not milvus.exists(record))):
         return False
-    return (m.get("documents") == documents and m.get("forces") == forces
+    return (m.get("documents") == [listed(d) for d in documents] and m.get("forces") == forces
             and m.get("retrieval") == calibration(handle.name)
             and (m.get("query_model") or {}).get("exported") is (handle.spec is not None))
 

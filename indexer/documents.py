@@ -14,7 +14,7 @@ from .errors import IndexCorruptError
 from .formats import Loaded, load, pages_of
 from .limits import LIMITS
 from .metadata import explicit_fields, front_matter, read_sidecars
-from .parse import parse_document
+from .parse import first_lines, parse_document
 from .passage import Passage
 from .reports import DocumentInfo, label_passages, resolve_reports
 from .sentences import split_long
@@ -79,6 +79,8 @@ def read_all(files, seeds_dir: Path, reuse: dict, previous, count_tokens, max_to
                     except IndexCorruptError:  # its stored text is damaged: the same bytes give the same text
                         loaded = load(source_file.path, data)
                         text, runs = loaded.text, loaded.runs
+                    if "head" not in entry:  # its index's heads file was lost or damaged
+                        entry = {**entry, "head": list(head_of(text, rel, entry["kind"]))}
                     explicit = explicit_fields(entry.get("front_matter", {}), sidecars.get(rel, {}))
                     out.append(Read({**entry, "explicit": explicit}, passages, text, runs, rows))
                     continue
@@ -104,8 +106,18 @@ def read_all(files, seeds_dir: Path, reuse: dict, previous, count_tokens, max_to
     return [r for r in out if r.entry["file"] not in skipped], registry
 
 
+def _body_start(text: str, rel: str, kind: str) -> tuple[dict, int]:
+    """A Markdown report's front matter and where its body starts (none for other kinds)."""
+    return front_matter(text) if kind == "text" and rel.lower().endswith(".md") else ({}, 0)
+
+
+def head_of(text: str, rel: str, kind: str) -> tuple[str, ...]:
+    """A report's first lines, as parsing it gives them (`ParsedDocument.head`), without parsing it."""
+    return first_lines(text, _body_start(text, rel, kind)[1])
+
+
 def _parse(rel: str, loaded: Loaded, sidecar: dict, count_tokens, max_tokens: int, now: str) -> Read | None:
-    front, body = front_matter(loaded.text) if loaded.kind == "text" and rel.lower().endswith(".md") else ({}, 0)
+    front, body = _body_start(loaded.text, rel, loaded.kind)
     parsed = parse_document(loaded.text, rel, body)
     passages = [piece for p in parsed.passages for piece in split_long(p, count_tokens, max_tokens)]
     if not passages:

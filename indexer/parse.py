@@ -206,6 +206,11 @@ def _head(lines: list[_Line | None]) -> tuple[str, ...]:
     return tuple(ln.text[:HEAD_LINE_CHARS] for ln in lines if ln is not None)[:HEAD_LINES]
 
 
+def first_lines(source: str, body_start: int = 0) -> tuple[str, ...]:
+    """The `head` parsing `source` gives, alone (a rebuild whose stored first lines were lost)."""
+    return _head(_split_lines(source, body_start))
+
+
 def parse_document(source: str, document: str, body_start: int = 0) -> ParsedDocument:
     """Split a report into citable passages.
 

@@ -7,7 +7,7 @@ from chat.filters import Filter
 from chat.search import Searcher
 from indexer.build import build_index
 from indexer.errors import IndexCorruptError, IndexModelMismatchError, IndexNotFoundError, SeedsError
-from indexer.store import MANIFEST, read_index, write_manifest
+from indexer.store import HEADS, MANIFEST, read_index, write_manifest
 from tests.conftest import FakeEmbedder
 
 FOUR = (
@@ -286,3 +286,26 @@ def test_one_long_report_reports_embedding_progress_as_it_goes(tmp_path):
                 progress=lambda done, total, msg: calls.append((done, total)) if msg == "embedding" else None)
     assert len(calls) >= 2 and calls[-1][0] == calls[-1][1]  # not one line at the very end
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_first_lines_live_beside_the_manifest_and_are_found_again_when_lost(tmp_path, four, fake_embedder):
+    # Metadata is detected from a report's first lines on every build; the manifest every start reads
+    # leaves them out.
+    (four / "kent.md").write_text("---\nurl: https://example.org/kent\n---\n\nPublished on: 2 March 2017\n\n"
+                                  "# Kent PEEL 2016\n\nKent Police is good at keeping people safe and reducing "
+                                  "crime in its towns.\n", encoding="utf-8")
+    index = tmp_path / "index"
+    build_index(four, index, embedder=fake_embedder)
+    assert all("head" not in d for d in json.loads((index / MANIFEST).read_text())["documents"])
+    heads = {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())}
+    assert heads["kent.md"] == ["Published on: 2 March 2017", "# Kent PEEL 2016",
+                                "Kent Police is good at keeping people safe and reducing crime in its towns."]
+    before = read_index(index).manifest["documents"]
+    assert [d["published"] for d in before] == ["2017-03-02", None]
+    (index / HEADS).write_text("garbled\n", encoding="utf-8")
+    counting = FakeEmbedder()
+    again = build_index(four, index, embedder=counting)
+    assert counting.texts_seen == 0 and "the index is up to date" not in again.notes
+    assert read_index(index).manifest["documents"] == before
+    assert {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())} == heads
+    assert "the index is up to date" in build_index(four, index, embedder=counting).notes

@@ -21,7 +21,7 @@ from tests.conftest import SEED, FakeEmbedder
 TEXT = f"texts/{hashlib.sha256(SEED.read_bytes()).hexdigest()[:16]}.txt"  # the seed's text as indexed
 RECORDS = ["passages.jsonl", "passages.offsets.npy", "passages.crc.npy"]
 EMBEDDINGS = ["vectors.npy", "sentences.npy", "sentence_rows.npy"]
-FILES = [TEXT, *RECORDS, *EMBEDDINGS, "words.json", "words.npy", "grades.jsonl",
+FILES = [TEXT, *RECORDS, *EMBEDDINGS, "words.json", "words.npy", "grades.jsonl", "heads.jsonl",
          *[f"bm25/{n}" for n in ("vocab.json", "term_ptr.npy", "term_rows.npy", "term_tf.npy", "doc_len.npy",
                                  "weight.npy")],
          "columns/tables.json", *[f"columns/{n}.npy" for n in ("document", "title", "force", "pillar", "kind",
