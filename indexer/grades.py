@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from .forces import ForceRegistry
 from .passage import Passage
@@ -37,6 +38,8 @@ _BULLET = re.compile(r"^(?:is\s+|was\s+|remains\s+)?(?:judged\s+)?[‘'\"“]?" 
 # "Preventing crime: Good", "| Investigating crime | Adequate |"
 _LABELLED = re.compile(r"^\|?\s*(?P<area>[A-Z][^|:\n]{3,80}?)\s*(?::|\|)\s*" + _G + r"\s*\|?\s*\.?$", re.IGNORECASE)
 _GRADE_LINE = re.compile(r"^" + _G + r"\.?\s*(?:\r?\n|$)", re.IGNORECASE)
+# Every pattern above names a grade: a passage naming none states none (most passages; ~5x faster builds).
+_ANY_GRADE = re.compile(_G, re.IGNORECASE)
 _LEAD_IN = re.compile(r"\b(?:judged|found|assessed)\s+(?:that\s+)?(?P<subject>.+?)(?:\s+to\s+be)?\s*:\s*$",
                       re.IGNORECASE | re.MULTILINE)
 
@@ -91,6 +94,7 @@ def normalise_grade(text: str) -> str:
     return "requires improvement" if text.startswith("require") else text
 
 
+@lru_cache(maxsize=4096)  # every passage's heading is looked up on every build; headings repeat
 def area_of(text: str, heading: str = "") -> tuple[str, str]:
     """(key, label) of the area a grade is for, from its wording (or its section heading)."""
     for source in (text, heading):
@@ -142,6 +146,8 @@ def _statements(p: Passage):
     ranks how plainly it is stated: 0 a sentence naming the force, 1 a grade line or "it is", 2 a bullet of a
     list, 3 a label ("Preventing crime: Good")."""
     text = p.text
+    if not _ANY_GRADE.search(text):
+        return
     heading = p.section[-1] if p.section else ""
     m = _GRADE_LINE.match(text)
     if m and heading:  # a web page: the grade alone on its line, the area is the question above it
