@@ -207,7 +207,7 @@ def build_index(
         index_dir: where the index lives (default: `$PEELQA_INDEX_DIR` or `./index`).
         model: embedding model name or path (default: the registry's default).
         full: re-embed everything even if a file is unchanged.
-        progress: called as `progress(done, total, message)` while reading and embedding.
+        progress: called as `progress(done, total, message)` while reading, embedding, assembling and writing.
         embedder: an already loaded model (tests pass a fake one); overrides `model`.
         verify: check every file of the previous index against its checksum before reusing it (True), or only
             when it is small (None; see `_previous`).
@@ -252,15 +252,19 @@ def build_index(
         clock.lap("read")
         embedded = embed_documents(reads, handle, cache, progress)
         clock.lap("embed")
+        step = _steps(progress, "assembling the index", 3)  # minutes at a million passages: say so
         all_passages, vectors, sentence_vectors = _assemble(reads, prev.data)
+        step()
         dimension = next((v.shape[1] for v in vectors if len(v)), None) or (
             int(prev.data.manifest["model"]["dimension"]) if prev.data is not None else handle.embedder.dimension)
         old = prev.lexical()  # None when damaged: then every passage is tokenised again
         lexical = LexicalIndex.assemble(
             [np.asarray(r.rows, dtype=np.int64) if r.rows is not None and old is not None else r.passages
              for r in reads], old)
+        step()
         words = _words(reads, prev, lexical)
         vocabulary_vectors = word_vectors(words, prev.word_vectors(), handle, dimension)
+        step()
         extra, query_model = _query_model(prev, handle, index_dir)
         manifest = {
             "format": FORMAT,
@@ -298,6 +302,19 @@ def build_index(
         seconds=time.perf_counter() - began, skipped=skipped, removed=removed, notes=notes,
         repaired=sorted(prev.damaged), timings=clock.laps,
     )
+
+
+def _steps(progress: Progress | None, message: str, total: int) -> Callable[[], None]:
+    """Reports `message` at step 0 of `total` now, and one step more at each call."""
+    done = [0]
+    if progress:
+        progress(0, total, message)
+
+    def step() -> None:
+        done[0] += 1
+        if progress:
+            progress(done[0], total, message)
+    return step
 
 
 class _Clock:
@@ -357,8 +374,14 @@ def _assemble(reads, prev: IndexData | None):
             sentence_vectors.append(r.sentence_vectors)
         elif len(r.rows):
             rows = np.asarray(r.rows)
-            vectors.append(prev.vectors.vectors[rows])
             bounds = prev.sentence_rows
+            if rows[-1] - rows[0] + 1 == len(rows):
+                # A report's rows, in one run: views of the maps, read only as they are written (copies
+                # of every reused vector held 6.6 GB at a million passages).
+                vectors.append(prev.vectors.vectors[rows[0]:rows[-1] + 1])
+                sentence_vectors.append(prev.sentence_vectors[bounds[rows[0]]:bounds[rows[-1] + 1]])
+                continue
+            vectors.append(prev.vectors.vectors[rows])
             spans = [np.arange(bounds[i], bounds[i + 1]) for i in rows]
             sentence_vectors.append(prev.sentence_vectors[np.concatenate(spans)])
     return all_passages, vectors, sentence_vectors

@@ -294,17 +294,26 @@ def write_index(
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     dim = int(manifest["model"]["dimension"])
     record: dict = {}
+    def step(done: int) -> None:  # minutes at a million passages: the parts written so far
+        if progress:
+            progress(done, 6, "writing the index")
+
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as its sources
+        step(0)
         passage_store.write(tmp, passages)
+        step(1)
         # With Milvus, its collection gives the candidates: no local graph.
         record = vector_store.write(tmp, vectors, dim, ann_min=len(passages) + 1 if milvus else None)
         if milvus:
             record = milvus_store.publish(milvus, passages, vector_store.open_map(tmp / VECTORS), progress)
+        step(2)
         vector_store.save_blocks(tmp / SENTENCES, sentence_vectors, dim)
         np.save(tmp / SENTENCE_ROWS, sentence_rows(passages), allow_pickle=False)
+        step(3)
         (lexical or LexicalIndex.build(passages)).save(tmp)
         column_store.save(tmp, column_store.build(passages))
+        step(4)
         (tmp / WORDS).write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
         np.save(tmp / WORD_VECTORS, np.ascontiguousarray(word_vectors, dtype=np.float32), allow_pickle=False)
         _write_lines(tmp / GRADES, grades or [])
@@ -314,6 +323,7 @@ def write_index(
             path.write_text(text, encoding="utf-8", newline="")
             if runs is not None:
                 np.save(path.with_suffix(".runs.npy"), np.ascontiguousarray(runs, dtype=np.int64), allow_pickle=False)
+        step(5)
         for name, source in (extra or {}).items():  # the query model, copied from its export or the old index
             shutil.copyfile(source, tmp / name)
         documents = manifest.get("documents", [])
@@ -323,6 +333,7 @@ def write_index(
         # The manifest goes last: a folder without one is never taken for an index.
         write_manifest(tmp, manifest)
         _swap_in(tmp, directory)
+        step(6)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if record.get("backend") == "milvus":  # written for an index that never came to be

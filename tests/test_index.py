@@ -288,6 +288,42 @@ def test_one_long_report_reports_embedding_progress_as_it_goes(tmp_path):
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
+def test_every_stage_after_embedding_reports_progress(tmp_path, four, fake_embedder):
+    # At a million passages assembling and writing take minutes: a log must not sit on "reading 100%".
+    calls = []
+    build_index(four, tmp_path / "index", embedder=fake_embedder, progress=lambda *call: calls.append(call))
+    stages = list(dict.fromkeys(message for _, _, message in calls))
+    assert stages[-2:] == ["assembling the index", "writing the index"]
+    for stage in stages[-2:]:
+        steps = [(done, total) for done, total, message in calls if message == stage]
+        assert steps[0][0] == 0 and steps[-1][0] == steps[-1][1] > 0
+        assert [d for d, _ in steps] == sorted(d for d, _ in steps)
+
+
+def test_a_rebuild_copies_reused_vectors_from_views_of_the_old_files(tmp_path, four, fake_embedder, monkeypatch):
+    from indexer import build
+
+    (four / "second.md").write_text("# Second\n\nThe marine unit patrols the estuary at night.\n\nThe dog "
+                                    "section trains its handlers every month.\n", encoding="utf-8")
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    before = read_index(tmp_path / "index")
+    vectors, sentences = before.passage_vectors().copy(), np.asarray(before.sentence_vectors).copy()
+    blocks = []
+    assemble = build._assemble
+    monkeypatch.setattr(build, "_assemble", lambda reads, prev: blocks.append(assemble(reads, prev)) or blocks[-1])
+    (four / "tiny.txt").write_text(FOUR + "- One more recommendation about stop and search records.\n")
+    build_index(four, tmp_path / "index", embedder=fake_embedder)
+    _, vector_blocks, sentence_blocks = blocks[0]
+    reused = [b for b in vector_blocks + sentence_blocks if getattr(b, "_mmap", None) is not None]
+    assert len(reused) == 2  # second.md's rows, as views; tiny.txt's embedded again
+    after = read_index(tmp_path / "index")
+    second = [i for i, p in enumerate(after.passages) if p.document == "second.md"]
+    old = [i for i, p in enumerate(before.passages) if p.document == "second.md"]
+    np.testing.assert_array_equal(after.passage_vectors()[second], vectors[old])
+    span = lambda data, rows: np.arange(data.sentence_rows[rows[0]], data.sentence_rows[rows[-1] + 1])  # noqa: E731
+    np.testing.assert_array_equal(np.asarray(after.sentence_vectors)[span(after, second)], sentences[span(before, old)])
+
+
 def test_first_lines_live_beside_the_manifest_and_are_found_again_when_lost(tmp_path, four, fake_embedder):
     # Metadata is detected from a report's first lines on every build; the manifest every start reads
     # leaves them out.
