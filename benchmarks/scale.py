@@ -1,12 +1,14 @@
 """Scale: build, rebuild, query and serve synthetic corpora of 10,000, 100,000 and 1,000,000 passages.
 
     python benchmarks/scale.py [--sizes 10000 100000 1000000] [--work /tmp/peelqa-scale] [--questions 200]
-                               [--root CHECKOUT]
+                               [--root CHECKOUT] [--recall N] [--variants] [--skip-build] [--skip-serve]
 
 For each size it prints: build time and passages/s (with the embedding's share), peak RSS of the build, disk
 size, a rebuild with nothing changed and with one report changed, warm query p50/p95 through `peelqa ask -`
 (one process, questions one per line, the question's embedding included), the final top 5 compared with
-scoring every passage (candidate recall), and `peelqa serve`'s start-up time and RSS at rest.
+scoring every passage (candidate recall), and `peelqa serve`'s start-up time and RSS at rest. `--variants`
+also compares other candidate stages with scoring every passage (efSearch 256-1,024, exact dense candidates,
+1,000 and 2,000 candidates a source), each with its in-process p50.
 
 Corpora come from benchmarks/synthetic.py; questions are sentences held out of the reports. Sizes up to
 `--real` (default 10,000) are embedded by the real model. Larger corpora are copies of that one with other
@@ -159,30 +161,112 @@ def _paragraph(passage_id: str) -> str:
     return re.sub(r"-c\d+\.txt#", ".txt#", passage_id)
 
 
-def recall(index: Path, questions: list[str]) -> dict:
+def recall(index: Path, questions: list[str], variants: bool = False) -> dict:
     """Share of questions whose final top 5 equals the top 5 of scoring every passage (this checkout); also
     the top 1, and the top 5 up to copies (the same paragraphs, whichever copies: in a corpus of copies with
-    replayed vectors, copies differ by noise alone, and the order among them is a coin toss)."""
+    replayed vectors, copies differ by noise alone, and the order among them is a coin toss). With
+    `variants`, the same for other candidate stages, each with its in-process p50 a question."""
     import dataclasses
 
     from chat.qa import QA
 
     qa = QA.open(index)
     every = dataclasses.replace(qa.searcher.scoring, candidates=0)
-    same = first = paragraphs = refusals = 0
     began = time.perf_counter()
-    for q in questions:
-        fast, full = qa.ask(q, 5), qa.ask(q, 5, scoring=every)
-        a, b = [x.passage.id for x in fast.quotes], [x.passage.id for x in full.quotes]
+    exhaustive = [qa.ask(q, 5, scoring=every) for q in questions]
+    seconds = (time.perf_counter() - began) / len(questions)
+    full = [[x.passage.id for x in a.quotes] for a in exhaustive]
+    answered = [a.answered for a in exhaustive]
+    out = {**_agreement(qa, questions, full, answered, None), "recall_questions": len(questions),
+           "exhaustive_s_per_question": round(seconds, 2), "vectors": qa.searcher.manifest.get("vectors")}
+    if variants:
+        out["variants"] = {name: _agreement(qa, questions, full, answered, change)
+                           for name, change in _variants(qa).items()}
+    return out
+
+
+def _variants(qa) -> dict:
+    """Other candidate stages, each a function that sets it up and returns the scoring to ask with."""
+    import dataclasses
+
+    import indexer.vectors as vector_store
+
+    searcher = qa.searcher
+    scoring, vectors = searcher.scoring, searcher.data.vectors
+    graph, ef = vectors.ann, vector_store.EF_SEARCH
+
+    def with_(candidates=scoring.candidates, ef_search=ef, exact=False, sentences=False):
+        def change():
+            vector_store.EF_SEARCH = ef_search
+            vectors.ann = None if exact else graph
+            searcher.__dict__.pop("candidates", None)
+            if sentences:
+                searcher.candidates = _with_sentence_candidates(searcher)
+            return dataclasses.replace(scoring, candidates=candidates)
+        return change
+
+    out = {f"efSearch {e}": with_(ef_search=e) for e in (256, 512, 1024)} if graph is not None else {}
+    if graph is not None:
+        out["exact dense candidates"] = with_(exact=True)
+    out.update({f"{n} candidates a source": with_(candidates=n) for n in (1000, 2000)})
+    out["the best sentences' passages too (an exact scan)"] = with_(sentences=True)
+    out["back to the default"] = with_()
+    return out
+
+
+def _with_sentence_candidates(searcher):
+    """The searcher's candidates plus the passages of the sentences nearest the question, found by scoring
+    every sentence: sizes what an index of sentence vectors would add (the dense signal is half the best
+    sentence's cosine, and the candidate stage sees passage vectors only)."""
+    import numpy as np
+
+    default = type(searcher).candidates
+    starts = np.asarray(searcher.data.sentence_rows)
+    owner = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+    sentences = searcher.data.sentence_vectors
+
+    def candidates(s, mask):
+        rows = default(searcher, s, mask)
+        n = s.scoring.candidates
+        if len(rows) == int(mask.sum()):
+            return rows
+        found, scores = [], []
+        for at in range(0, len(owner), 1 << 19):  # in blocks: all sentence vectors are gigabytes at a million
+            cos = np.asarray(sentences[at:at + (1 << 19)], dtype=np.float32) @ s.query
+            cos[~mask[owner[at:at + len(cos)]]] = -2.0
+            top = np.argpartition(-cos, min(4 * n, len(cos) - 1))[:4 * n]
+            found.append(owner[at + top])
+            scores.append(cos[top])
+        order = np.argsort(-np.concatenate(scores), kind="stable")
+        return np.union1d(rows, _first_unique(np.concatenate(found)[order], n))
+
+    return candidates
+
+
+def _first_unique(rows, n: int):
+    import numpy as np
+
+    _, first = np.unique(rows, return_index=True)
+    return rows[np.sort(first)][:n]
+
+
+def _agreement(qa, questions: list[str], full: list[list[str]], answered: list[bool], change) -> dict:
+    scoring = change() if change else None
+    same = first = paragraphs = refusals = 0
+    times = []
+    for q, b, ok in zip(questions, full, answered, strict=True):
+        began = time.perf_counter()
+        fast = qa.ask(q, 5, scoring=scoring)
+        times.append(time.perf_counter() - began)
+        a = [x.passage.id for x in fast.quotes]
         same += a == b
         first += a[:1] == b[:1]
         paragraphs += sorted(map(_paragraph, a)) == sorted(map(_paragraph, b))
-        refusals += fast.answered == full.answered
+        refusals += fast.answered == ok
     n = len(questions)
     return {"top5_equal_exhaustive": round(same / n, 4), "top1_equal_exhaustive": round(first / n, 4),
             "top5_same_paragraphs": round(paragraphs / n, 4), "refusals_equal": round(refusals / n, 4),
-            "recall_questions": n, "exhaustive_s_per_question": round((time.perf_counter() - began) / n, 2),
-            "vectors": qa.searcher.manifest.get("vectors")}
+            "in_process_p50_ms": round(1000 * statistics.median(times), 1)}
 
 
 def milvus(root: Path, seeds: Path, index: Path, questions: list[str]) -> dict:
@@ -226,6 +310,8 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose peelqa is measured")
     parser.add_argument("--milvus", action="store_true", help="also measure the Milvus backend (Milvus Lite)")
     parser.add_argument("--skip-serve", action="store_true", help="leave out `peelqa serve`'s figures")
+    parser.add_argument("--variants", action="store_true",
+                        help="also compare other candidate stages (efSearch, exact dense, more candidates)")
     parser.add_argument("--skip-build", action="store_true",
                         help="measure the indexes already built (their build figures are read back)")
     args = parser.parse_args()
@@ -254,7 +340,8 @@ def main() -> int:
         if args.milvus:
             row.update(milvus(root, seeds, index, questions))
         if root == ROOT and args.recall:
-            row.update(recall(index, questions[: args.recall if size > 100_000 else max(args.recall, 200)]))
+            row.update(recall(index, questions[: args.recall if size > 100_000 else max(args.recall, 200)],
+                              args.variants))
         print(json.dumps(row), flush=True)
     return 0
 
