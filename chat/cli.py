@@ -140,7 +140,8 @@ class _Ticker:
             done, total, message = self.state
             rate = (done - self.start_done) / (now - self.began) if now > self.began else 0
         left = (total - done) / rate if rate > 0 else None
-        eta = f", about {_duration(left)} left" if left is not None and done < total else ""
+        # A few uneven steps (assembling, writing the index) give no useful estimate.
+        eta = f", about {_duration(left)} left" if left is not None and done < total and total >= 20 else ""
         print(f"peelqa: {message} {done}/{total} ({100 * done // total}%){eta}", file=sys.stderr, flush=True)
 
     def __enter__(self) -> _Ticker:
