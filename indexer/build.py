@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, milvus
+from . import vectors as vector_store
 from .documents import read_all
 from .embedding import ModelHandle, clear_cache, embed_documents, word_vectors
 from .errors import BadInputError, IndexCorruptError, IndexNotFoundError, PeelqaError, SeedsError
@@ -367,6 +368,9 @@ def _assemble(reads, prev: IndexData | None):
     """All passages in file order, with their passage and sentence vectors as blocks (fresh, or copied from
     the previous index's memory-mapped files one report at a time)."""
     vectors, sentence_vectors, all_passages = [], [], []
+    if prev is not None and prev.vectors is not None and prev.sentence_vectors is not None:
+        vector_store.read_in_order(prev.vectors.vectors)
+        vector_store.read_in_order(prev.sentence_vectors)
     for r in reads:
         all_passages.extend(r.passages)
         if r.rows is None:

@@ -294,6 +294,7 @@ def write_index(
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     dim = int(manifest["model"]["dimension"])
     record: dict = {}
+
     def step(done: int) -> None:  # minutes at a million passages: the parts written so far
         if progress:
             progress(done, 6, "writing the index")

@@ -113,6 +113,14 @@ def open_map(path: Path) -> np.ndarray:
     return array
 
 
+def read_in_order(array: np.ndarray) -> None:
+    """Tell the kernel a map opened by `open_map` will now be read start to end (a rebuild copying the old
+    index's vectors): read ahead again, as random access reads one page a fault."""
+    handle = getattr(array, "_mmap", None)
+    if handle is not None and hasattr(mmap, "MADV_SEQUENTIAL"):
+        handle.madvise(mmap.MADV_SEQUENTIAL)
+
+
 def read_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Rows of a (memory-mapped) 2-D array, read from its file with one small read each when it is a map, so
     a sample spread over a file of gigabytes maps none of it into memory."""
