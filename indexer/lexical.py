@@ -188,7 +188,9 @@ class LexicalIndex:
         arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False))
                   for name in ("term_ptr", "term_rows", "term_tf", "doc_len", "weight")}
         index = cls(vocab, **arrays)
-        if (not isinstance(vocab, list) or len(index.term_ptr) != len(vocab) + 1 or index.size != size
+        # Scores are added up in float32 by scipy's loop, which takes float32 weights only.
+        if (arrays["weight"].dtype != np.float32 or arrays["term_rows"].dtype.kind != "i"
+                or not isinstance(vocab, list) or len(index.term_ptr) != len(vocab) + 1 or index.size != size
                 or int(index.term_ptr[-1]) != len(index.term_rows) or len(index.weight) != len(index.term_rows)
                 or len(index.term_tf) != len(index.term_rows)
                 or (len(index.term_ptr) and int(index.term_ptr[0]) != 0) or np.any(np.diff(index.term_ptr) < 0)):
@@ -259,7 +261,7 @@ def _scatter(size: int, rows: np.ndarray, weights: np.ndarray, idf: float, out: 
     postings as a one-column matrix: selecting the rows of a scipy matrix first copied them (2.7 of 7 ms a
     question at a million passages). The same sums in the same order as the matrix product it replaces."""
     matvec = _csc_matvec()
-    if matvec is None:  # pragma: no cover - a scipy that moved it: numpy's (slower) scatter, same sums
+    if matvec is None:  # a scipy that moved or changed it: numpy's (slower) scatter, the same sums
         out[rows] += weights * np.float32(idf)
         return
     matvec(size, 1, np.array([0, len(rows)], dtype=rows.dtype), rows, weights,
@@ -268,11 +270,17 @@ def _scatter(size: int, rows: np.ndarray, weights: np.ndarray, idf: float, out: 
 
 @lru_cache(maxsize=1)
 def _csc_matvec():
-    """scipy's C loop behind its sparse products; private, so a scipy that moved it gets None. Imported on
-    first use: builds that change nothing never load scipy."""
+    """scipy's C loop behind its sparse products, checked on a tiny product; private, so a scipy that moved
+    or changed it gets None. Imported on first use: builds that change nothing never load scipy."""
     try:
         from scipy.sparse._sparsetools import csc_matvec
-    except ImportError:  # pragma: no cover
+
+        out = np.zeros(3, np.float32)  # a scipy whose private loop changed must not break every question
+        csc_matvec(3, 1, np.array([0, 2], np.int32), np.array([0, 2], np.int32), np.array([1, 2], np.float32),
+                   np.array([0.5], np.float32), out)
+        if out.tolist() != [0.5, 0.0, 1.0]:
+            return None
+    except Exception:  # noqa: BLE001 - moved or changed: numpy's scatter gives the same sums
         return None
     return csc_matvec
 

@@ -61,7 +61,7 @@ SENTENCE_ROWS = "sentence_rows.npy"
 WORDS = "words.json"
 WORD_VECTORS = "words.npy"
 GRADES = "grades.jsonl"
-# Each report's first lines, which only builds read (to detect its metadata again): kept out of the manifest,
+# Each report's first lines, whose contents only builds read (to detect metadata again): kept out of the manifest,
 # which every start reads. They were 87% of it at 100,000 passages (23 of 27 MB, 0.9 s to load).
 HEADS = "heads.jsonl"
 # Files whose loss means re-reading passages or re-embedding: the rest is recomputed from them cheaply.
@@ -333,8 +333,8 @@ def write_index(
                     "files": file_records(tmp)}
         # The manifest goes last: a folder without one is never taken for an index.
         write_manifest(tmp, manifest)
-        _swap_in(tmp, directory)
         step(6)
+        _swap_in(tmp, directory)  # nothing after it may fail: the new index (and its collection) is live
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if record.get("backend") == "milvus":  # written for an index that never came to be

@@ -345,3 +345,19 @@ def test_first_lines_live_beside_the_manifest_and_are_found_again_when_lost(tmp_
     assert read_index(index).manifest["documents"] == before
     assert {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())} == heads
     assert "the index is up to date" in build_index(four, index, embedder=counting).notes
+
+
+def test_an_index_without_a_heads_file_is_written_again_with_a_note(tmp_path, four, fake_embedder):
+    # As an older peelqa left it: the first lines inside the manifest's entries, no heads.jsonl.
+    index = tmp_path / "index"
+    build_index(four, index, embedder=fake_embedder)
+    manifest = json.loads((index / MANIFEST).read_text())
+    heads = {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())}
+    manifest["documents"] = [{**d, "head": heads[d["file"]]} for d in manifest["documents"]]
+    del manifest["files"][HEADS]
+    (index / HEADS).unlink()
+    write_manifest(index, manifest)
+    again = build_index(four, index, embedder=fake_embedder)
+    assert any(n.startswith("heads.jsonl missing") for n in again.notes) and again.embedded == 0
+    assert {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())} == heads
+    assert "the index is up to date" in build_index(four, index, embedder=fake_embedder).notes
