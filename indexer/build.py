@@ -43,6 +43,7 @@ from .store import (
     load_parts,
     read_heads,
     read_manifest,
+    steps,
     write_index,
 )
 
@@ -257,7 +258,7 @@ def build_index(
         clock.lap("read")
         embedded = embed_documents(reads, handle, cache, progress)
         clock.lap("embed")
-        step = _steps(progress, "assembling the index", 3)  # minutes at a million passages: say so
+        step = steps(progress, "assembling the index", 3)  # minutes at a million passages: say so
         all_passages, vectors, sentence_vectors = _assemble(reads, prev.data)
         step()
         dimension = next((v.shape[1] for v in vectors if len(v)), None) or (
@@ -307,19 +308,6 @@ def build_index(
         seconds=time.perf_counter() - began, skipped=skipped, removed=removed, notes=notes,
         repaired=sorted(prev.damaged), timings=clock.laps,
     )
-
-
-def _steps(progress: Progress | None, message: str, total: int) -> Callable[[], None]:
-    """Reports `message` at step 0 of `total` now, and one step more at each call."""
-    done = [0]
-    if progress:
-        progress(0, total, message)
-
-    def step() -> None:
-        done[0] += 1
-        if progress:
-            progress(done[0], total, message)
-    return step
 
 
 class _Clock:

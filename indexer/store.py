@@ -294,27 +294,22 @@ def write_index(
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     dim = int(manifest["model"]["dimension"])
     record: dict = {}
-
-    def step(done: int) -> None:  # minutes at a million passages: the parts written so far
-        if progress:
-            progress(done, 6, "writing the index")
-
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as its sources
-        step(0)
+        step = steps(progress, "writing the index", 6)  # minutes at a million passages: the parts written so far
         passage_store.write(tmp, passages)
-        step(1)
+        step()
         # With Milvus, its collection gives the candidates: no local graph.
         record = vector_store.write(tmp, vectors, dim, ann_min=len(passages) + 1 if milvus else None)
         if milvus:
             record = milvus_store.publish(milvus, passages, vector_store.open_map(tmp / VECTORS), progress)
-        step(2)
+        step()
         vector_store.save_blocks(tmp / SENTENCES, sentence_vectors, dim)
         np.save(tmp / SENTENCE_ROWS, sentence_rows(passages), allow_pickle=False)
-        step(3)
+        step()
         (lexical or LexicalIndex.build(passages)).save(tmp)
         column_store.save(tmp, column_store.build(passages))
-        step(4)
+        step()
         (tmp / WORDS).write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
         np.save(tmp / WORD_VECTORS, np.ascontiguousarray(word_vectors, dtype=np.float32), allow_pickle=False)
         _write_lines(tmp / GRADES, grades or [])
@@ -324,7 +319,7 @@ def write_index(
             path.write_text(text, encoding="utf-8", newline="")
             if runs is not None:
                 np.save(path.with_suffix(".runs.npy"), np.ascontiguousarray(runs, dtype=np.int64), allow_pickle=False)
-        step(5)
+        step()
         for name, source in (extra or {}).items():  # the query model, copied from its export or the old index
             shutil.copyfile(source, tmp / name)
         documents = manifest.get("documents", [])
@@ -333,7 +328,7 @@ def write_index(
                     "files": file_records(tmp)}
         # The manifest goes last: a folder without one is never taken for an index.
         write_manifest(tmp, manifest)
-        step(6)
+        step()
         _swap_in(tmp, directory)  # nothing after it may fail: the new index (and its collection) is live
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -342,6 +337,20 @@ def write_index(
         raise
     if milvus:
         milvus_store.retire(milvus)
+
+
+def steps(progress, message: str, total: int):
+    """Reports `message` at step 0 of `total` now (to `progress(done, total, message)`, if any), and one step
+    more at each call of the function it returns."""
+    done = [0]
+    if progress:
+        progress(0, total, message)
+
+    def step() -> None:
+        done[0] += 1
+        if progress:
+            progress(done[0], total, message)
+    return step
 
 
 def listed(document: dict) -> dict:

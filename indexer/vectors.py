@@ -107,18 +107,21 @@ def open_map(path: Path) -> np.ndarray:
     """A .npy of vectors, memory-mapped for reading a few rows at a time: the kernel is told access is
     random, so reading a candidate's row does not read ahead (and map into this process) megabytes around it."""
     array = np.load(path, mmap_mode="r", allow_pickle=False)
-    handle = getattr(array, "_mmap", None)
-    if handle is not None and hasattr(mmap, "MADV_RANDOM"):
-        handle.madvise(mmap.MADV_RANDOM)
+    _advise(array, "MADV_RANDOM")
     return array
 
 
 def read_in_order(array: np.ndarray) -> None:
     """Tell the kernel a map opened by `open_map` will now be read start to end (a rebuild copying the old
     index's vectors): read ahead again, as random access reads one page a fault."""
+    _advise(array, "MADV_SEQUENTIAL")
+
+
+def _advise(array: np.ndarray, advice: str) -> None:
+    """madvise a memory-mapped array's map, where the array is one and the platform has `advice`."""
     handle = getattr(array, "_mmap", None)
-    if handle is not None and hasattr(mmap, "MADV_SEQUENTIAL"):
-        handle.madvise(mmap.MADV_SEQUENTIAL)
+    if handle is not None and hasattr(mmap, advice):
+        handle.madvise(getattr(mmap, advice))
 
 
 def read_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:

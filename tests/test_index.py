@@ -324,6 +324,10 @@ def test_a_rebuild_copies_reused_vectors_from_views_of_the_old_files(tmp_path, f
     np.testing.assert_array_equal(np.asarray(after.sentence_vectors)[span(after, second)], sentences[span(before, old)])
 
 
+def heads_file(index) -> dict:
+    return {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())}
+
+
 def test_first_lines_live_beside_the_manifest_and_are_found_again_when_lost(tmp_path, four, fake_embedder):
     # Metadata is detected from a report's first lines on every build; the manifest every start reads
     # leaves them out.
@@ -333,7 +337,7 @@ def test_first_lines_live_beside_the_manifest_and_are_found_again_when_lost(tmp_
     index = tmp_path / "index"
     build_index(four, index, embedder=fake_embedder)
     assert all("head" not in d for d in json.loads((index / MANIFEST).read_text())["documents"])
-    heads = {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())}
+    heads = heads_file(index)
     assert heads["kent.md"] == ["Published on: 2 March 2017", "# Kent PEEL 2016",
                                 "Kent Police is good at keeping people safe and reducing crime in its towns."]
     before = read_index(index).manifest["documents"]
@@ -343,7 +347,7 @@ def test_first_lines_live_beside_the_manifest_and_are_found_again_when_lost(tmp_
     again = build_index(four, index, embedder=counting)
     assert counting.texts_seen == 0 and "the index is up to date" not in again.notes
     assert read_index(index).manifest["documents"] == before
-    assert {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())} == heads
+    assert heads_file(index) == heads
     assert "the index is up to date" in build_index(four, index, embedder=counting).notes
 
 
@@ -352,12 +356,12 @@ def test_an_index_without_a_heads_file_is_written_again_with_a_note(tmp_path, fo
     index = tmp_path / "index"
     build_index(four, index, embedder=fake_embedder)
     manifest = json.loads((index / MANIFEST).read_text())
-    heads = {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())}
+    heads = heads_file(index)
     manifest["documents"] = [{**d, "head": heads[d["file"]]} for d in manifest["documents"]]
     del manifest["files"][HEADS]
     (index / HEADS).unlink()
     write_manifest(index, manifest)
     again = build_index(four, index, embedder=fake_embedder)
     assert any(n.startswith("heads.jsonl missing") for n in again.notes) and again.embedded == 0
-    assert {r["file"]: r["head"] for r in map(json.loads, (index / HEADS).read_text().splitlines())} == heads
+    assert heads_file(index) == heads
     assert "the index is up to date" in build_index(four, index, embedder=fake_embedder).notes
